@@ -1,0 +1,33 @@
+"""The aiohttp adapter: one route table under /api/v2, thin handlers, JSON errors."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from horde_core.config import AppConfig
+from horde_core.service import HordeService
+
+from .errors import error_middleware
+from .http import CONFIG, SERVICE
+from .openapi import openapi_document
+from .routes_image import routes as image_routes
+from .routes_info import routes as info_routes
+
+
+def create_app(service: HordeService, config: AppConfig) -> web.Application:
+    limit = max(config.api.max_body_bytes, config.api.max_upload_bytes) + 1024
+    app = web.Application(middlewares=[error_middleware], client_max_size=limit)
+    app[SERVICE] = service
+    app[CONFIG] = config
+    app.add_routes(image_routes)
+    app.add_routes(info_routes)
+    document = openapi_document(app, config)
+
+    async def swagger(_: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get("/api/swagger.json", swagger)
+    return app
+
+
+__all__ = ["create_app"]

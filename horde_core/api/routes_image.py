@@ -1,0 +1,82 @@
+"""Image generation endpoints: client side (async, check, status) and worker side (pop, submit, r2)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, SubmitSpec
+
+from . import format as fmt
+from .http import apikey, body, client_agent, ipaddr, ok, service
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v2/generate/async")
+async def generate_async(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, ImageRequestSpec)
+    user = await svc.authenticate(apikey(request))
+    accepted = await svc.request_images(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
+    if accepted.id is None:
+        return ok({"kudos": float(accepted.kudos)})
+    out: dict[str, object] = {"id": accepted.id, "kudos": float(accepted.kudos)}
+    if accepted.warnings:
+        out["warnings"] = accepted.warnings
+    if accepted.message:
+        out["message"] = accepted.message
+    return ok(out, status=202)
+
+
+@routes.get("/api/v2/generate/check/{id}")
+async def generate_check(request: web.Request) -> web.Response:
+    return ok(fmt.progress(await service(request).check(request.match_info["id"])))
+
+
+@routes.get("/api/v2/generate/status/{id}")
+async def generate_status(request: web.Request) -> web.Response:
+    return ok(fmt.image_status(await service(request).status(request.match_info["id"])))
+
+
+@routes.delete("/api/v2/generate/status/{id}")
+async def generate_cancel(request: web.Request) -> web.Response:
+    return ok(fmt.image_status(await service(request).cancel(request.match_info["id"])))
+
+
+@routes.post("/api/v2/generate/pop")
+async def generate_pop(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, ImagePopSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok(fmt.image_pop(await svc.pop_image(user, spec, ipaddr=ipaddr(request))))
+
+
+@routes.post("/api/v2/generate/submit")
+async def generate_submit(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, SubmitSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok({"reward": float(await svc.submit_image(user, spec))})
+
+
+@routes.put("/api/v2/r2/upload/{job_id}")
+async def r2_upload(request: web.Request) -> web.Response:
+    """Where workers PUT results: no apikey, no content type; the signed URL is the permission."""
+    svc = service(request)
+    svc.check_signature(request.path, request.query.get("exp", ""), request.query.get("sig", ""))
+    limit = svc.config.api.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    await svc.upload(request.match_info["job_id"], await request.read())
+    return web.Response(status=200)
+
+
+@routes.get(r"/api/v2/r2/{folder:[a-z]+}/{name:[0-9a-f-]{36}\.webp}")
+async def r2_download(request: web.Request) -> web.StreamResponse:
+    svc = service(request)
+    svc.check_signature(request.path, request.query.get("exp", ""), request.query.get("sig", ""))
+    key = f"{request.match_info['folder']}/{request.match_info['name']}"
+    data = await svc.store.get(key)
+    if data is None:
+        raise web.HTTPNotFound()
+    return web.Response(body=data, content_type="image/webp")

@@ -1,0 +1,116 @@
+"""Settings of the whole process, declared once with their defaults.
+
+The values come from three places, strongest first: environment variables
+(`HORDE_<SECTION>__<KEY>`), the TOML file given with `--config`, and the defaults
+below. Only `main.py` calls `load_config`; nothing reads the environment at import.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 7001
+    # Base of every URL the API hands out (upload and download links). Empty means
+    # http://HOST:PORT. In deployment put an https proxy in front and set this to it.
+    public_url: str = ""
+    max_body_bytes: int = 12 * 1024 * 1024
+    max_upload_bytes: int = 24 * 1024 * 1024
+    # Secret for signed upload/download URLs; empty means one generated and kept in the database.
+    signing_secret: str = ""
+    download_url_ttl_seconds: int = 1800
+    # Per-API-key rate limit of generation requests (token bucket).
+    requests_per_second: float = 10.0
+    request_burst: int = 40
+
+
+class CoreSettings(_Section):
+    data_dir: str = "./data"
+    # Empty means a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://user@host/db
+    database_url: str = ""
+    # Upload and image store: "local" (under data_dir/images).
+    image_store: str = "local"
+    horde_name: str = "hordebot"
+    max_prompt_length: int = 8000
+    allow_custom_models: bool = True
+    # Kudos
+    new_user_kudos: int = 0
+    kudos_floor: int = -50
+    anonymous_concurrency: int = 10
+    default_concurrency: int = 30
+    horde_tax: int = 3
+    shared_tax: int = 1
+    uptime_kudos_per_hour: int = 50
+    # Lifecycle (seconds)
+    image_job_ttl: int = 150
+    request_expiry: int = 1200
+    image_retention: int = 7200
+    max_job_faults: int = 2
+    sweep_interval: float = 10.0
+    # How often a polling worker's check-in is written to the database.
+    checkin_write_interval: int = 60
+    # A worker is online when it checked in within this many seconds.
+    worker_online_window: int = 300
+
+
+class BotSettings(_Section):
+    token: str = ""
+    dev_guild_id: int = 0
+    starting_kudos: int = 25
+
+
+class AppConfig(BaseSettings):
+    """Everything the process can be told. Unknown keys are refused so typos surface."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HORDE_", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    core: CoreSettings = Field(default_factory=CoreSettings)
+    bot: BotSettings = Field(default_factory=BotSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment beats the file (passed as init values); no .env files are read.
+        return (env_settings, init_settings)
+
+    @property
+    def public_url(self) -> str:
+        base = self.api.public_url or f"http://{self.api.host}:{self.api.port}"
+        return base.rstrip("/")
+
+    @property
+    def database_url(self) -> str:
+        if self.core.database_url:
+            return self.core.database_url
+        return f"sqlite+aiosqlite:///{Path(self.core.data_dir) / 'horde.db'}"
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> AppConfig:
+    """Read the TOML file (if any), then let environment variables override it."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    return AppConfig(**data)

@@ -1,0 +1,45 @@
+"""A tiny in-process pub/sub: how the bot hears "job finished" without the core knowing Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+JOB_FINISHED = "job_finished"
+REQUEST_FINISHED = "request_finished"
+KUDOS_MOVED = "kudos_moved"
+WORKER_SEEN = "worker_seen"
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def subscribe(self, name: str, handler: Handler) -> None:
+        self._handlers[name].append(handler)
+
+    def publish(self, name: str, payload: dict[str, Any]) -> None:
+        """Deliver after the caller's transaction committed; a failing handler never hurts the core."""
+        for handler in self._handlers.get(name, ()):
+            try:
+                result = handler(payload)
+            except Exception:
+                log.exception("event handler for %s failed", name)
+                continue
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self._tasks.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("event handler failed", exc_info=task.exception())

@@ -1,0 +1,1 @@
+"""Kudos: pricing (pure functions) and the append-only ledger."""

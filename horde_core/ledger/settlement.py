@@ -1,0 +1,100 @@
+"""Paying for jobs out of a request's escrow.
+
+A request holds (cost + tax) x n from its requester when it is accepted. Every job then
+settles exactly once: a finished job pays its worker's owner and burns the tax; a censored,
+cancelled, expired or faulted job is refunded. So escrow reaches zero with the last job, and
+"minted == balances + escrows + burned" holds after every transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from horde_core.ledger.book import (
+    BURN,
+    MINT,
+    Movement,
+    credit_user,
+    debit_user,
+    escrow_account,
+    record,
+    user_account,
+)
+from horde_core.models import Request
+
+_requests = Request.__table__
+R = _requests.c
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    requester_id: int
+    job_cost: int
+    job_tax: int
+    request_state: str
+
+
+def _settle_values(count: int, now: float, spent: bool) -> dict:  # type: ignore[type-arg]
+    per_job = R.job_cost + R.job_tax
+    completes = R.settled + count >= R.n
+    values = {
+        "escrow": R.escrow - per_job * count,
+        "settled": R.settled + count,
+        "state": case((and_(completes, R.state == "active"), "done"), else_=R.state),
+        "finished_at": case((completes, now), else_=R.finished_at),
+    }
+    if spent:
+        values["kudos_spent"] = R.kudos_spent + per_job * count
+    return values
+
+
+async def hold(conn: AsyncConnection, now: float, user_id: int, request_id: str, amount: int,
+               floor: int) -> bool:
+    """Move a request's whole price from its requester into escrow (the request row holds it)."""
+    if amount and not await debit_user(conn, user_id, amount, floor):
+        return False
+    await record(conn, now, Movement(user_account(user_id), escrow_account(request_id), amount, "hold",
+                                     request_id))
+    return True
+
+
+async def pay_job(conn: AsyncConnection, now: float, request_id: str, job_id: str,
+                  worker_owner: int) -> Settled:
+    """A finished job: its cost goes to the worker's owner, its tax is burned."""
+    row = (await conn.execute(
+        update(_requests).where(R.id == request_id).values(**_settle_values(1, now, True))
+        .returning(R.user_id, R.job_cost, R.job_tax, R.state))).one()
+    await credit_user(conn, worker_owner, int(row.job_cost))
+    esc = escrow_account(request_id)
+    await record(conn, now,
+                 Movement(esc, user_account(worker_owner), int(row.job_cost), "generation", job_id),
+                 Movement(esc, BURN, int(row.job_tax), "horde_tax", job_id))
+    return Settled(int(row.user_id), int(row.job_cost), int(row.job_tax), row.state)
+
+
+async def refund_jobs(conn: AsyncConnection, now: float, request_id: str, count: int,
+                      reason: str) -> Settled | None:
+    """Jobs that will not be paid for (cancelled, expired, faulted, censored): back to the requester."""
+    if count <= 0:
+        return None
+    row = (await conn.execute(
+        update(_requests).where(R.id == request_id).values(**_settle_values(count, now, False))
+        .returning(R.user_id, R.job_cost, R.job_tax, R.state))).one()
+    amount = (int(row.job_cost) + int(row.job_tax)) * count
+    await credit_user(conn, int(row.user_id), amount)
+    await record(conn, now, Movement(escrow_account(request_id), user_account(int(row.user_id)), amount,
+                                     reason, request_id))
+    return Settled(int(row.user_id), int(row.job_cost), int(row.job_tax), row.state)
+
+
+async def reward_from_mint(conn: AsyncConnection, now: float, user_id: int, amount: int, reason: str,
+                           ref: str) -> None:
+    """Kudos the horde itself pays (uptime, work on a job the requester is not charged for)."""
+    await credit_user(conn, user_id, amount)
+    await record(conn, now, Movement(MINT, user_account(user_id), amount, reason, ref))
+
+
+__all__ = ["Settled", "hold", "pay_job", "refund_jobs", "reward_from_mint"]

@@ -1,0 +1,21 @@
+"""SQLAlchemy 2.0 typed tables. Plain data: no methods that commit, call out or know Discord."""
+
+from horde_core.models.base import Base, metadata
+from horde_core.models.jobs import Job, Request
+from horde_core.models.ledger import LedgerEntry, Meta
+from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
+from horde_core.models.workers import Worker, WorkerStat
+
+__all__ = [
+    "ANONYMOUS_USER_ID",
+    "Base",
+    "Identity",
+    "Job",
+    "LedgerEntry",
+    "Meta",
+    "Request",
+    "User",
+    "Worker",
+    "WorkerStat",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""The queue: job states, matching a worker to work (pure), the atomic claim, and the sweeps."""

@@ -1,0 +1,120 @@
+"""The atomic claim: hand a worker the best waiting jobs it may serve, in one statement.
+
+SQLite serialises writers, so `UPDATE ... WHERE id IN (subquery) RETURNING` is atomic there.
+PostgreSQL locks the chosen rows with `FOR UPDATE SKIP LOCKED`, so concurrent pops on any
+number of nodes skip each other's rows instead of waiting or double-claiming.
+Both walk the partial index of waiting jobs in rank order and stop at the first match.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from horde_core.models import Job, Request
+from horde_core.queue.matching import RequestTraits, WorkerProfile, skip_reason, unpack
+from horde_core.queue.states import PROCESSING, SQL_WAITING
+
+_jobs = Job.__table__
+_requests = Request.__table__
+R = _requests.c
+
+
+def worker_filter(worker: WorkerProfile) -> list[ColumnElement[bool]]:
+    """`matching.skip_reason` as SQL conditions on the requests table."""
+    conds: list[ColumnElement[bool]] = []
+    wid = f"|{worker.id}|"
+    conds.append(or_(
+        R.workers == "",
+        and_(R.worker_blacklist.is_(True), not_(R.workers.contains(wid, autoescape=True))),
+        and_(R.worker_blacklist.is_(False), R.workers.contains(wid, autoescape=True)),
+    ))
+    conds.append(or_(R.models == "", *[R.models.contains(f"|{m}|", autoescape=True)
+                                       for m in sorted(worker.models)]))
+    if not worker.nsfw:
+        conds.append(R.nsfw.is_(False))
+    for word in worker.blacklist:
+        conds.append(not_(func.lower(R.prompt).contains(word.lower(), autoescape=True)))
+    if not worker.trusted:
+        conds.append(R.trusted_workers.is_(False))
+    if worker.kind == "image":
+        conds.append(R.pixels <= worker.max_pixels)
+        for flag, allowed in (("img2img", worker.img2img), ("painting", worker.painting),
+                              ("post_processing", worker.post_processing), ("lora", worker.lora)):
+            if not allowed:
+                conds.append(R[flag].is_(False))
+    if worker.kind == "text":
+        conds.append(R.max_context_length <= worker.max_context_length)
+        conds.append(R.max_length <= worker.max_length)
+    return conds
+
+
+def _first_query(worker: WorkerProfile, priority: bool) -> Any:
+    j = _jobs.alias("jw")
+    q = (select(j.c.id, j.c.request_id)
+         .select_from(j.join(_requests, _requests.c.id == j.c.request_id))
+         .where(j.c.state == SQL_WAITING, j.c.kind == worker.kind, *worker_filter(worker))
+         .order_by(j.c.rank).limit(1))
+    if priority:
+        q = q.where(j.c.user_id.in_(worker.priority_user_ids) if worker.priority_user_ids else false())
+    return q, j
+
+
+async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
+                ttl: float) -> list[Any]:
+    """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
+    values = {"state": PROCESSING, "worker_id": worker.id, "popped_at": now, "deadline": now + ttl}
+    J = _jobs.c
+    if dialect == "postgresql":
+        prio_q, jp = _first_query(worker, True)
+        gen_q, jg = _first_query(worker, False)
+        fp = prio_q.with_for_update(of=jp, skip_locked=True).cte("fp")
+        fg = gen_q.with_for_update(of=jg, skip_locked=True).cte("fg")
+        both = union_all(select(fp.c.id, fp.c.request_id, literal(0).label("o")),
+                         select(fg.c.id, fg.c.request_id, literal(1).label("o"))).subquery("both")
+        first = select(both.c.id, both.c.request_id).order_by(both.c.o).limit(1).cte("first")
+        more = (select(_jobs.c.id)
+                .where(J.request_id == select(first.c.request_id).scalar_subquery(),
+                       J.state == SQL_WAITING, J.id != select(first.c.id).scalar_subquery())
+                .limit(max(0, amount - 1)).with_for_update(skip_locked=True).cte("more"))
+        ids = union_all(select(first.c.id), select(more.c.id))
+        stmt = update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING).values(**values)
+    else:
+        prio_q, _ = _first_query(worker, True)
+        gen_q, _ = _first_query(worker, False)
+        pick = func.coalesce(
+            prio_q.with_only_columns(prio_q.selected_columns.request_id).scalar_subquery(),
+            gen_q.with_only_columns(gen_q.selected_columns.request_id).scalar_subquery(),
+        )
+        targets = select(J.id).where(J.request_id == pick, J.state == SQL_WAITING).limit(amount)
+        stmt = update(_jobs).where(J.id.in_(targets)).values(**values)
+    return list((await conn.execute(stmt.returning(J.id, J.request_id, J.seed))).all())
+
+
+def traits_of(row: Any) -> RequestTraits:
+    """Build matching traits from a requests row."""
+    return RequestTraits(
+        kind=row.kind, models=unpack(row.models), workers=unpack(row.workers),
+        worker_blacklist=bool(row.worker_blacklist), pixels=int(row.pixels), nsfw=bool(row.nsfw),
+        trusted_workers=bool(row.trusted_workers), img2img=bool(row.img2img), painting=bool(row.painting),
+        post_processing=bool(row.post_processing), lora=bool(row.lora), prompt=row.prompt,
+        max_length=int(row.max_length), max_context_length=int(row.max_context_length),
+    )
+
+
+async def skipped(conn: AsyncConnection, worker: WorkerProfile, sample: int = 200) -> dict[str, int]:
+    """Why the best waiting requests were passed over, counted per AI Horde `skipped` key.
+
+    Only called when a claim found nothing, and bounded to `sample` requests.
+    """
+    best = (select(_jobs.c.request_id).where(_jobs.c.state == SQL_WAITING, _jobs.c.kind == worker.kind)
+            .order_by(_jobs.c.rank).limit(sample).subquery())
+    rows = (await conn.execute(select(_requests).where(R.id.in_(select(best.c.request_id))))).all()
+    counts: dict[str, int] = {}
+    for row in rows:
+        reason = skip_reason(traits_of(row), worker)
+        if reason and reason != "kind":
+            counts[reason] = counts.get(reason, 0) + 1
+    return counts

@@ -1,0 +1,167 @@
+"""Requests and jobs moving through their states, as statements inside the caller's transaction.
+
+Every transition is a conditional update on the state it leaves, so two nodes running the
+same sweep, or a late submit racing a TTL abort, can never both win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from horde_core.models import Job, Request, Worker
+from horde_core.queue.states import (
+    ACTIVE,
+    CANCELLED,
+    DONE,
+    FAULTED,
+    PROCESSING,
+    REQ_EXPIRED,
+    REQ_PRUNED,
+    SQL_PROCESSING,
+    SQL_WAITING,
+    WAITING,
+)
+
+_jobs = Job.__table__
+_requests = Request.__table__
+J = _jobs.c
+R = _requests.c
+
+
+async def insert_request(conn: AsyncConnection, request: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
+    await conn.execute(insert(_requests).values(**request))
+    await conn.execute(insert(_jobs), jobs)
+
+
+async def request_row(conn: AsyncConnection, request_id: str) -> Any:
+    return (await conn.execute(select(_requests).where(R.id == request_id))).first()
+
+
+async def job_row(conn: AsyncConnection, job_id: str) -> Any:
+    return (await conn.execute(select(_jobs).where(J.id == job_id))).first()
+
+
+async def job_counts(conn: AsyncConnection, request_id: str) -> dict[str, int]:
+    rows = (await conn.execute(select(J.state, func.count()).where(J.request_id == request_id)
+                               .group_by(J.state))).all()
+    return {state: int(n) for state, n in rows}
+
+
+async def queue_position(conn: AsyncConnection, kind: str, rank: float) -> int:
+    """Waiting jobs ahead of this rank (an index range count)."""
+    return int(await conn.scalar(select(func.count()).select_from(_jobs)
+                                 .where(J.state == SQL_WAITING, J.kind == kind, J.rank < rank)) or 0)
+
+
+async def waiting_count(conn: AsyncConnection, kind: str) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(_jobs)
+                                 .where(J.state == SQL_WAITING, J.kind == kind)) or 0)
+
+
+async def finished_jobs(conn: AsyncConnection, request_id: str) -> list[Any]:
+    return list((await conn.execute(select(_jobs).where(J.request_id == request_id, J.state == DONE)
+                                    .order_by(J.finished_at, J.id))).all())
+
+
+async def jobs_of(conn: AsyncConnection, request_id: str) -> list[Any]:
+    return list((await conn.execute(select(_jobs).where(J.request_id == request_id)
+                                    .order_by(J.id))).all())
+
+
+async def active_jobs_of_user(conn: AsyncConnection, user_id: int) -> int:
+    """Jobs of a user still waiting or in flight (the concurrency limit counts these)."""
+    return int(await conn.scalar(
+        select(func.count()).select_from(_jobs)
+        .where(J.user_id == user_id, J.state.in_([WAITING, PROCESSING]))) or 0)
+
+
+def owned_by(user_id: int) -> Any:
+    """Condition: the job is held by one of this user's workers."""
+    return J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == user_id))
+
+
+async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: float,
+                     values: dict[str, Any]) -> Any:
+    """Processing -> done, if a worker of `owner_id` holds the job; None when none does."""
+    return (await conn.execute(
+        update(_jobs).where(J.id == job_id, owned_by(owner_id), J.state == SQL_PROCESSING)
+        .values(state=DONE, finished_at=now, deadline=None, **values)
+        .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))).first()
+
+
+async def requeue_or_fault(conn: AsyncConnection, job_ids: list[str], max_faults: int,
+                           owner_id: int | None = None) -> list[Any]:
+    """Give processing jobs back to the queue, or fault them once they failed too often."""
+    cond = [J.id.in_(job_ids), J.state == SQL_PROCESSING]
+    if owner_id is not None:
+        cond.append(owned_by(owner_id))
+    rows = (await conn.execute(
+        update(_jobs).where(*cond).values(
+            state=case((J.faults + 1 > max_faults, FAULTED), else_=WAITING),
+            faults=J.faults + 1, worker_id=None, deadline=None)
+        .returning(J.id, J.request_id, J.state, J.worker_id))).all()
+    restarted: dict[str, int] = {}
+    for r in rows:
+        restarted[r.request_id] = restarted.get(r.request_id, 0) + 1
+    for rid, count in restarted.items():
+        await conn.execute(update(_requests).where(R.id == rid).values(
+            restarted=R.restarted + count, faults=R.faults + count))
+    return list(rows)
+
+
+async def set_model(conn: AsyncConnection, job_ids: list[str], model: str) -> None:
+    await conn.execute(update(_jobs).where(J.id.in_(job_ids)).values(model=model))
+
+
+async def set_reward(conn: AsyncConnection, job_id: str, reward: int) -> None:
+    await conn.execute(update(_jobs).where(J.id == job_id).values(reward=reward))
+
+
+async def overdue_jobs(conn: AsyncConnection, now: float, limit: int = 500) -> list[Any]:
+    return list((await conn.execute(
+        select(J.id, J.worker_id).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
+
+
+async def cancel_waiting(conn: AsyncConnection, request_id: str, now: float) -> int:
+    result = await conn.execute(update(_jobs).where(J.request_id == request_id, J.state == SQL_WAITING)
+                                .values(state=CANCELLED, finished_at=now))
+    return int(result.rowcount or 0)
+
+
+async def set_request_state(conn: AsyncConnection, request_id: str, state: str, now: float,
+                            *, only_from: str = ACTIVE) -> bool:
+    result = await conn.execute(update(_requests).where(R.id == request_id, R.state == only_from)
+                                .values(state=state, finished_at=func.coalesce(R.finished_at, now)))
+    return result.rowcount == 1
+
+
+async def expirable(conn: AsyncConnection, now: float, expiry: float, limit: int = 500) -> list[str]:
+    """Active requests older than `expiry` with no job popped within `expiry` and none in flight."""
+    cutoff = now - expiry
+    busy = exists().where(J.request_id == R.id,
+                          or_(J.state == SQL_PROCESSING, and_(J.popped_at.is_not(None), J.popped_at > cutoff)))
+    rows = await conn.execute(select(R.id).where(R.state == ACTIVE, R.created_at < cutoff, ~busy)
+                              .limit(limit))
+    return [r.id for r in rows]
+
+
+async def prunable_images(conn: AsyncConnection, now: float, retention: float,
+                          limit: int = 500) -> list[tuple[str, str]]:
+    """Stored images of requests past retention (or expired): (job id, image key)."""
+    cutoff = now - retention
+    old = or_(R.state == REQ_EXPIRED, and_(R.finished_at.is_not(None), R.finished_at < cutoff,
+                                           R.state != ACTIVE))
+    rows = await conn.execute(select(J.id, J.image_key).join(_requests, R.id == J.request_id)
+                              .where(J.pruned.is_(False), J.image_key != "", old).limit(limit))
+    return [(r.id, r.image_key) for r in rows]
+
+
+async def mark_pruned(conn: AsyncConnection, job_ids: list[str], now: float, retention: float) -> None:
+    if job_ids:
+        await conn.execute(update(_jobs).where(J.id.in_(job_ids)).values(pruned=True))
+    await conn.execute(update(_requests).where(
+        R.state.in_(["done", "cancelled", "faulted"]), R.finished_at < now - retention)
+        .values(state=REQ_PRUNED))

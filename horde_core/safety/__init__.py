@@ -1,0 +1,1 @@
+"""Safety: the prompt filter, image verdicts and abuse tracking (issue 7)."""

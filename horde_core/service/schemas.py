@@ -1,0 +1,141 @@
+"""Validated inputs of the core's use cases, shared by the HTTP API and the bot.
+
+Field names are the AI Horde v2 names. Unknown fields are ignored (old and new clients send
+plenty); bad values are refused with the field named.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_IGNORE = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _seed(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+class LoraSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=255)
+    model: float = Field(1.0, ge=-5, le=5)
+    clip: float = Field(1.0, ge=-5, le=5)
+    inject_trigger: str | None = None
+    is_version: bool = False
+
+
+class TiSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=255)
+    inject_ti: str | None = None
+    strength: float = Field(1.0, ge=-5, le=5)
+
+
+class ImageParams(BaseModel):
+    model_config = _IGNORE
+    width: int = Field(512, ge=64, le=3072, multiple_of=64)
+    height: int = Field(512, ge=64, le=3072, multiple_of=64)
+    steps: int = Field(30, ge=1, le=500)
+    n: int = Field(1, ge=1, le=20)
+    seed: str | None = None
+    seed_variation: int | None = Field(None, ge=1, le=1000)
+    sampler_name: str = Field("k_euler_a", max_length=64)
+    cfg_scale: float = Field(7.5, ge=0, le=100)
+    karras: bool = True
+    tiling: bool = False
+    hires_fix: bool = False
+    hires_fix_denoising_strength: float | None = Field(None, ge=0.01, le=1.0)
+    clip_skip: int = Field(1, ge=1, le=12)
+    post_processing: list[str] = Field(default_factory=list, max_length=10)
+    facefixer_strength: float | None = Field(None, ge=0, le=1.0)
+    denoising_strength: float | None = Field(None, ge=0.01, le=1.0)
+    loras: list[LoraSpec] = Field(default_factory=list, max_length=5)
+    tis: list[TiSpec] = Field(default_factory=list, max_length=20)
+    control_type: str | None = None
+    image_is_control: bool | None = None
+    return_control_map: bool | None = None
+    transparent: bool | None = None
+
+    _norm_seed = field_validator("seed", mode="before")(_seed)
+
+
+class ImageRequestSpec(BaseModel):
+    model_config = _IGNORE
+    prompt: str = Field(min_length=1)
+    params: ImageParams = Field(default_factory=ImageParams)
+    nsfw: bool = False
+    censor_nsfw: bool = False
+    trusted_workers: bool = False
+    slow_workers: bool = True
+    workers: list[str] = Field(default_factory=list, max_length=20)
+    worker_blacklist: bool = False
+    models: list[str] = Field(default_factory=list, max_length=50)
+    r2: bool = True
+    shared: bool = False
+    replacement_filter: bool = True
+    dry_run: bool = False
+    source_image: str | None = None
+    source_processing: Literal["img2img", "inpainting", "outpainting"] = "img2img"
+    source_mask: str | None = None
+    proxied_account: str | None = Field(None, max_length=200)
+    allow_downgrade: bool = False
+    webhook: str | None = None
+
+
+class ImagePopSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=100)
+    priority_usernames: list[str] = Field(default_factory=list, max_length=50)
+    nsfw: bool = False
+    models: list[str] = Field(default_factory=list, max_length=500)
+    bridge_agent: str = Field("unknown:0:unknown", max_length=200)
+    threads: int = Field(1, ge=1, le=50)
+    require_upfront_kudos: bool = False
+    amount: int = Field(1, ge=1, le=20)
+    max_pixels: int = Field(512 * 512, ge=0, le=3072 * 3072 * 4)
+    blacklist: list[str] = Field(default_factory=list, max_length=200)
+    allow_img2img: bool = True
+    allow_painting: bool = True
+    allow_unsafe_ipaddr: bool = True
+    allow_post_processing: bool = True
+    allow_controlnet: bool = False
+    allow_sdxl_controlnet: bool = False
+    allow_lora: bool = False
+    extra_slow_worker: bool = False
+    limit_max_steps: bool = False
+
+
+class GenMetadataEntry(BaseModel):
+    model_config = _IGNORE
+    type: str
+    value: str
+    ref: str | None = None
+
+
+class SubmitSpec(BaseModel):
+    model_config = _IGNORE
+    id: str = Field(min_length=1, max_length=64)
+    generation: str = ""
+    state: Literal["ok", "censored", "faulted", "csam"] = "ok"
+    seed: str | None = None
+    censored: bool = False
+    gen_metadata: list[GenMetadataEntry] | None = None
+
+    _norm_seed = field_validator("seed", mode="before")(_seed)
+
+
+class TransferSpec(BaseModel):
+    model_config = _IGNORE
+    username: str = Field(min_length=1, max_length=120)
+    amount: float = Field(gt=0)
+
+
+class WorkerModifySpec(BaseModel):
+    model_config = _IGNORE
+    maintenance: bool | None = None
+    maintenance_msg: str | None = Field(None, max_length=500)
+    info: str | None = Field(None, max_length=1000)

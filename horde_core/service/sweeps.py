@@ -1,0 +1,108 @@
+"""Background housekeeping: TTL aborts, request expiry, image pruning and uptime kudos.
+
+Each step is a set of conditional updates, so two API nodes sweeping the same database at
+once do every piece of work exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import update
+
+from horde_core.ledger import pricing, settlement
+from horde_core.models import Worker
+from horde_core.queue import lifecycle
+from horde_core.queue.states import REQ_EXPIRED
+from horde_core.workers import repo as workers_repo
+
+from .work import WorkMixin
+
+log = logging.getLogger(__name__)
+UPTIME_CHUNK = 600.0
+_W = Worker.__table__
+
+
+class SweepMixin(WorkMixin):
+    async def sweep(self) -> dict[str, int]:
+        """One pass of every sweep; returns how much each did."""
+        done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
+                "pruned": await self._prune(), "uptime": await self._pay_uptime()}
+        if done["aborted"]:
+            self.note_waiting("image")
+        return done
+
+    async def _abort_overdue(self) -> int:
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            overdue = await lifecycle.overdue_jobs(conn, now)
+            if not overdue:
+                return 0
+            rows = await lifecycle.requeue_or_fault(conn, [r.id for r in overdue],
+                                                    self.config.core.max_job_faults)
+            for r in overdue:
+                if r.worker_id:
+                    await conn.execute(update(_W).where(_W.c.id == r.worker_id)
+                                       .values(uncompleted_jobs=_W.c.uncompleted_jobs + 1))
+            await self._settle_faults(conn, rows, now)
+        return len(rows)
+
+    async def _expire(self) -> int:
+        now = self.clock.now()
+        count = 0
+        async with self.db.transaction() as conn:
+            for rid in await lifecycle.expirable(conn, now, self.config.core.request_expiry):
+                if await lifecycle.set_request_state(conn, rid, REQ_EXPIRED, now):
+                    cancelled = await lifecycle.cancel_waiting(conn, rid, now)
+                    await settlement.refund_jobs(conn, now, rid, cancelled, "expired")
+                    count += 1
+        return count
+
+    async def _prune(self) -> int:
+        now = self.clock.now()
+        retention = self.config.core.image_retention
+        async with self.db.read() as conn:
+            images = await lifecycle.prunable_images(conn, now, retention)
+        for _, key in images:
+            await self.store.delete(key)
+        async with self.db.transaction() as conn:
+            await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
+        return len(images)
+
+    async def _pay_uptime(self) -> int:
+        now = self.clock.now()
+        window = self.config.core.worker_online_window
+        per_hour = self.config.core.uptime_kudos_per_hour
+        paid = 0
+        async with self.db.transaction() as conn:
+            for w in await workers_repo.listing(conn, online_since=now - window):
+                if w.maintenance:
+                    continue
+                old = await conn.scalar(_W.select().with_only_columns(_W.c.uptime_paid_until)
+                                        .where(_W.c.id == w.id))
+                start = max(float(old), now - window)
+                elapsed = now - start
+                if elapsed < UPTIME_CHUNK:
+                    continue
+                reward = pricing.uptime_reward(elapsed, per_hour)
+                moved = await conn.execute(update(_W).where(_W.c.id == w.id, _W.c.uptime_paid_until == old)
+                                           .values(uptime_paid_until=now,
+                                                   uptime_seconds=_W.c.uptime_seconds + int(elapsed),
+                                                   kudos_uptime=_W.c.kudos_uptime + reward))
+                if moved.rowcount == 1 and reward:
+                    await settlement.reward_from_mint(conn, now, w.owner_id, reward, "uptime", w.id)
+                    paid += 1
+        return paid
+
+    async def run_sweeps(self, stop: asyncio.Event) -> None:
+        """Sweep every `sweep_interval` seconds until told to stop; errors are logged, never fatal."""
+        interval = self.config.core.sweep_interval
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweep failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)

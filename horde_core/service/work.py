@@ -1,0 +1,272 @@
+"""Worker side: pop (claim) jobs, upload results, submit them, and get paid."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+from horde_core.ledger import settlement
+from horde_core.queue import claim as claims
+from horde_core.queue import lifecycle
+from horde_core.queue.matching import WorkerProfile, pick_model
+from horde_core.queue.states import DONE, FAULTED, REQ_FAULTED, WAITING
+from horde_core.storage.images import NotAnImage, b64decode
+from horde_core.users import repo as users_repo
+from horde_core.users.repo import UserRow
+from horde_core.workers import repo as workers_repo
+
+from .base import CachedWorker, ServiceBase
+from .dto import PoppedJob
+from .errors import BadRequest, Forbidden, NotFound
+from .schemas import ImagePopSpec, SubmitSpec
+
+NAME_TTL = 60.0
+
+
+def image_key(job_id: str) -> str:
+    return f"img/{job_id}.webp"
+
+
+class WorkMixin(ServiceBase):
+    # --- registry -------------------------------------------------------------------------
+
+    async def _worker_for_pop(self, user: UserRow, kind: str, name: str, announced: dict[str, Any],
+                              priority_ids: tuple[int, ...], blacklist: tuple[str, ...]) -> CachedWorker:
+        """Find or register the worker, and write its check-in only when it changed or is due."""
+        now = self.clock.now()
+        cached = self._workers.get(name)
+        if cached is None or cached.row.owner_id != user.id:
+            async with self.db.transaction() as conn:
+                row = await workers_repo.by_name(conn, name)
+                if row is None:
+                    row = await workers_repo.create(conn, now, user.id, name, kind, announced)
+                    if row is None:  # a concurrent first pop of the same name won the insert
+                        row = await workers_repo.by_name(conn, name)
+                assert row is not None
+            if row.owner_id != user.id:
+                raise Forbidden(f"Worker '{name}' belongs to another user; pick another name.",
+                                rc="WrongCredentials")
+            if row.kind != kind:
+                raise BadRequest(f"Worker '{name}' is a {row.kind} worker; use another name for "
+                                 f"{kind} work.", rc="WorkerKindMismatch")
+            cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist),
+                                  profile_key=_key(announced), written_at=now, seen_at=now)
+            self._workers[name] = cached
+        key = _key(announced)
+        if key != cached.profile_key or now - cached.written_at >= self.config.core.checkin_write_interval:
+            async with self.db.transaction() as conn:
+                await workers_repo.check_in(conn, cached.row.id, now, announced)
+                fresh = await workers_repo.by_id(conn, cached.row.id)
+            if fresh is not None:
+                cached.row = fresh
+            cached.profile_key, cached.written_at = key, now
+        cached.profile = _profile(cached.row, user, priority_ids, blacklist)
+        cached.seen_at = now
+        return cached
+
+    async def _user_ids(self, names: list[str]) -> tuple[int, ...]:
+        """Resolve `priority_usernames` (name#id) to user ids, remembered for a minute."""
+        ids: list[int] = []
+        now = time.monotonic()
+        for name in names:
+            hit = self._names.get(name)
+            if hit is None or now - hit[0] > NAME_TTL:
+                async with self.db.read() as conn:
+                    found = await users_repo.by_name(conn, name)
+                hit = (now, found.id if found else None)
+                self._names[name] = hit
+            if hit[1] is not None:
+                ids.append(hit[1])
+        return tuple(ids)
+
+    # --- pop ------------------------------------------------------------------------------
+
+    async def pop_image(self, user: UserRow, spec: ImagePopSpec, *, ipaddr: str = "") -> PoppedJob:
+        if user.anonymous:
+            raise Forbidden("Anonymous users cannot run workers; use a registered API key.",
+                            rc="AnonForbidden")
+        announced = {
+            "models": sorted(set(spec.models)), "bridge_agent": spec.bridge_agent, "threads": spec.threads,
+            "nsfw": spec.nsfw, "max_pixels": spec.max_pixels, "img2img": spec.allow_img2img,
+            "painting": spec.allow_painting, "post_processing": spec.allow_post_processing,
+            "lora": spec.allow_lora, "ipaddr": ipaddr[:64],
+        }
+        prio = (user.id, *await self._user_ids(spec.priority_usernames))
+        worker = await self._worker_for_pop(user, "image", spec.name, announced, prio,
+                                            tuple(w for w in spec.blacklist if w))
+        if worker.row.maintenance or not await self.maybe_waiting("image"):
+            return PoppedJob([], {}, None, {})
+        now = self.clock.now()
+        ttl = self.config.core.image_job_ttl
+        async with self.db.transaction() as conn:
+            claimed = await claims.claim(conn, self.db.dialect, worker.profile, spec.amount, now, ttl)
+            if claimed:
+                request = await lifecycle.request_row(conn, claimed[0].request_id)
+                model = pick_model(claims.traits_of(request), worker.profile)
+                await lifecycle.set_model(conn, [c.id for c in claimed], model)
+        if not claimed:
+            return PoppedJob([], {}, None, await self._skipped(worker))
+        return await self._image_payload(request, sorted(claimed, key=lambda j: j.id), model, ttl)
+
+    async def _skipped(self, worker: CachedWorker) -> dict[str, int]:
+        now = time.monotonic()
+        if worker.skipped_version == self.queue_version and now - worker.skipped_at < 2.0:
+            return worker.skipped
+        async with self.db.read() as conn:
+            worker.skipped = await claims.skipped(conn, worker.profile)
+        worker.skipped_version, worker.skipped_at = self.queue_version, now
+        return worker.skipped
+
+    async def _image_payload(self, request: Any, jobs: list[Any], model: str, ttl: int) -> PoppedJob:
+        params = json.loads(request.params)
+        payload: dict[str, Any] = {
+            "prompt": request.prompt, "width": params["width"], "height": params["height"],
+            "ddim_steps": params["steps"], "n_iter": len(jobs), "seed": jobs[0].seed,
+            "sampler_name": params["sampler_name"], "cfg_scale": params["cfg_scale"],
+            "karras": params["karras"], "tiling": params["tiling"], "hires_fix": params["hires_fix"],
+            "clip_skip": params["clip_skip"], "post_processing": params.get("post_processing", []),
+            "use_nsfw_censor": bool(request.censor_nsfw),
+        }
+        for opt in ("seed_variation", "hires_fix_denoising_strength", "facefixer_strength", "control_type",
+                    "image_is_control", "return_control_map", "transparent"):
+            if opt in params:
+                payload[opt] = params[opt]
+        if params.get("loras"):
+            payload["loras"] = params["loras"]
+        if params.get("tis"):
+            payload["tis"] = params["tis"]
+        source = mask = processing = None
+        if request.source_image:
+            payload["denoising_strength"] = params.get("denoising_strength", 0.75)
+            source = await self._image_for_worker(request.source_image)
+            processing = request.source_processing
+            if request.source_mask:
+                mask = await self._image_for_worker(request.source_mask)
+        ids = [j.id for j in jobs]
+        return PoppedJob(ids, payload, model, {}, ttl, [self.upload_url(i) for i in ids], source, mask,
+                         processing)
+
+    async def _image_for_worker(self, key: str) -> str:
+        """Old workers want base64 unless the URL is https; give them what they can use."""
+        if self.public_url.startswith("https://"):
+            return self.download_url(key)
+        return base64.b64encode(await self.store.get(key) or b"").decode()
+
+    # --- uploads and downloads --------------------------------------------------------------
+
+    def upload_url(self, job_id: str) -> str:
+        exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
+        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
+
+    def download_url(self, key: str) -> str:
+        exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds
+        exp -= exp % 60  # stable for a minute, so polling clients see the same URL
+        return self.signer.sign(self.public_url, f"/api/v2/r2/{key}", exp)
+
+    def check_signature(self, path: str, exp: str, sig: str) -> None:
+        if not self.signer.verify(path, exp, sig, self.clock.now()):
+            raise Forbidden("This link is invalid or has expired.", rc="InvalidSignature")
+
+    async def upload(self, job_id: str, data: bytes) -> None:
+        """Store a worker's result as sent (any bytes, within the size limit)."""
+        if len(data) > self.config.api.max_upload_bytes:
+            raise BadRequest("Upload too large.", rc="UploadTooLarge", status=413)
+        await self.store.put(image_key(job_id), data)
+
+    # --- submit ---------------------------------------------------------------------------
+
+    async def submit_image(self, user: UserRow, spec: SubmitSpec) -> int:
+        """Record a finished (or failed) job and settle its kudos; returns the worker's reward."""
+        now = self.clock.now()
+        job_id = spec.id
+        if spec.state == "faulted":
+            return await self._fault(user, job_id)
+        key = image_key(job_id)
+        if spec.generation == "R2" or not spec.generation:
+            if not await self.store.exists(key) and spec.state == "ok":
+                raise BadRequest("No image was uploaded for this job; PUT it to r2_upload first.",
+                                 rc="MissingUpload")
+        else:
+            try:
+                raw = b64decode(spec.generation, self.config.api.max_upload_bytes)
+            except NotAnImage as exc:
+                raise BadRequest(f"generation: {exc}", rc="InvalidGeneration") from exc
+            await self.store.put(key, raw)
+        meta = [m.model_dump(exclude_none=True) for m in spec.gen_metadata or []]
+        csam = spec.state == "csam" or any(m["type"] == "censorship" and m["value"] == "csam" for m in meta)
+        censored = csam or spec.censored or spec.state == "censored" or any(
+            m["type"] == "censorship" for m in meta)
+        values = {"censored": censored, "gen_state": "csam" if csam else ("censored" if censored else "ok"),
+                  "gen_metadata": json.dumps(meta) if meta else "", "image_key": key}
+        if spec.seed is not None:
+            values["seed"] = spec.seed[:32]
+        async with self.db.transaction() as conn:
+            done = await lifecycle.finish_job(conn, job_id, user.id, now, values)
+            if done is None:
+                await self._explain_submit_failure(conn, job_id, user)
+            reward, units = int(done.reward), int(done.units)
+            if not censored:
+                await settlement.pay_job(conn, now, done.request_id, job_id, user.id)
+            else:
+                await settlement.refund_jobs(conn, now, done.request_id, 1, "censored")
+                if csam:
+                    reward = 0
+                    await lifecycle.set_reward(conn, job_id, 0)
+                else:
+                    await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
+            await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
+                                          now - float(done.popped_at or now))
+        self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id,
+                                             "kind": "image", "censored": censored})
+        return reward
+
+    async def _explain_submit_failure(self, conn: Any, job_id: str, user: UserRow) -> None:
+        job = await lifecycle.job_row(conn, job_id)
+        if job is None:
+            raise NotFound(f"Job {job_id} not found.", rc="InvalidJobID")
+        if job.state == DONE:
+            raise BadRequest("This job was already submitted.", rc="DuplicateGen")
+        if job.worker_id is not None and job.state != WAITING:
+            worker = await workers_repo.by_id(conn, job.worker_id)
+            if worker is not None and worker.owner_id != user.id:
+                raise Forbidden("This job belongs to another worker.", rc="WrongCredentials")
+        raise BadRequest("This job was aborted (timed out or cancelled) and is no longer yours.",
+                         rc="AbortedGen")
+
+    async def _fault(self, user: UserRow, job_id: str) -> int:
+        """A worker could not do the job: requeue it, or fault the request when it keeps failing."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            rows = await lifecycle.requeue_or_fault(conn, [job_id], self.config.core.max_job_faults, user.id)
+            if not rows:
+                await self._explain_submit_failure(conn, job_id, user)
+            await self._settle_faults(conn, rows, now)
+        self.note_waiting("image")
+        return 0
+
+    async def _settle_faults(self, conn: Any, rows: list[Any], now: float) -> None:
+        """Jobs that failed for good fault their request: the rest stops and is refunded."""
+        for r in rows:
+            if r.state != FAULTED:
+                continue
+            cancelled = await lifecycle.cancel_waiting(conn, r.request_id, now)
+            await settlement.refund_jobs(conn, now, r.request_id, cancelled + 1, "faulted")
+            await lifecycle.set_request_state(conn, r.request_id, REQ_FAULTED, now)
+
+
+def _key(announced: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in announced.items()))
+
+
+def _profile(row: workers_repo.WorkerRow, user: UserRow, priority: tuple[int, ...],
+             blacklist: tuple[str, ...]) -> WorkerProfile:
+    return WorkerProfile(
+        id=row.id, owner_id=row.owner_id, kind=row.kind, models=frozenset(row.models), trusted=user.trusted,
+        nsfw=row.nsfw, max_pixels=row.max_pixels, blacklist=blacklist, img2img=row.img2img,
+        painting=row.painting, post_processing=row.post_processing, lora=row.lora,
+        max_length=row.max_length, max_context_length=row.max_context_length, priority_user_ids=priority)
+
+
+__all__ = ["WAITING", "WorkMixin", "image_key"]

@@ -1,0 +1,23 @@
+"""HMAC-signed, expiring URLs: the signature is the capability (no apikey on uploads or downloads)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+class UrlSigner:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+
+    def signature(self, path: str, expires: int) -> str:
+        msg = f"{path}\n{expires}".encode()
+        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()[:32]
+
+    def sign(self, base_url: str, path: str, expires: int) -> str:
+        return f"{base_url}{path}?exp={expires}&sig={self.signature(path, expires)}"
+
+    def verify(self, path: str, expires: str, signature: str, now: float) -> bool:
+        if not expires.isdigit() or int(expires) < now:
+            return False
+        return hmac.compare_digest(self.signature(path, int(expires)), signature)

@@ -1,0 +1,1 @@
+"""Users, API keys (stored hashed) and external identities."""

@@ -1,0 +1,1 @@
+"""Workers: registration on first pop, check-ins, their public records."""

@@ -1,0 +1,151 @@
+"""Reads and writes of worker rows, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from horde_core.models import User, Worker, WorkerStat
+
+_workers = Worker.__table__
+_stats = WorkerStat.__table__
+_users = User.__table__
+
+
+@dataclass(slots=True)
+class WorkerRow:
+    """A worker record as the core sees it (the owner's trust and name folded in)."""
+
+    id: str
+    owner_id: int
+    owner_name: str
+    owner_trusted: bool
+    name: str
+    kind: str
+    info: str
+    bridge_agent: str
+    models: list[str]
+    threads: int
+    nsfw: bool
+    max_pixels: int
+    max_length: int
+    max_context_length: int
+    img2img: bool
+    painting: bool
+    post_processing: bool
+    lora: bool
+    maintenance: bool
+    created_at: float
+    last_check_in: float
+    requests_fulfilled: int
+    kudos_generated: int
+    kudos_uptime: int
+    units_generated: int
+    uncompleted_jobs: int
+    uptime_seconds: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_SELECT = select(_workers, _users.c.username.label("owner_name"),
+                 _users.c.trusted.label("owner_trusted")).join(_users, _users.c.id == _workers.c.owner_id)
+
+
+def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
+    return WorkerRow(
+        id=r.id, owner_id=int(r.owner_id), owner_name=f"{r.owner_name}#{r.owner_id}",
+        owner_trusted=bool(r.owner_trusted), name=r.name, kind=r.kind, info=r.info,
+        bridge_agent=r.bridge_agent, models=json.loads(r.models or "[]"), threads=int(r.threads),
+        nsfw=bool(r.nsfw), max_pixels=int(r.max_pixels), max_length=int(r.max_length),
+        max_context_length=int(r.max_context_length), img2img=bool(r.img2img), painting=bool(r.painting),
+        post_processing=bool(r.post_processing), lora=bool(r.lora), maintenance=bool(r.maintenance),
+        created_at=float(r.created_at), last_check_in=float(r.last_check_in),
+        requests_fulfilled=int(r.requests_fulfilled), kudos_generated=int(r.kudos_generated),
+        kudos_uptime=int(r.kudos_uptime), units_generated=int(r.units_generated),
+        uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds),
+    )
+
+
+async def by_name(conn: AsyncConnection, name: str) -> WorkerRow | None:
+    r = (await conn.execute(_SELECT.where(_workers.c.name == name))).first()
+    return _row(r) if r else None
+
+
+async def by_id(conn: AsyncConnection, worker_id: str) -> WorkerRow | None:
+    r = (await conn.execute(_SELECT.where(_workers.c.id == worker_id))).first()
+    return _row(r) if r else None
+
+
+async def listing(conn: AsyncConnection, *, kind: str | None = None, owner_id: int | None = None,
+                  online_since: float | None = None) -> list[WorkerRow]:
+    q = _SELECT.order_by(_workers.c.created_at)
+    if kind:
+        q = q.where(_workers.c.kind == kind)
+    if owner_id is not None:
+        q = q.where(_workers.c.owner_id == owner_id)
+    if online_since is not None:
+        q = q.where(_workers.c.last_check_in >= online_since)
+    return [_row(r) for r in (await conn.execute(q)).all()]
+
+
+async def create(conn: AsyncConnection, now: float, owner_id: int, name: str, kind: str,
+                 profile: dict[str, Any]) -> WorkerRow | None:
+    """Register a worker; None when the name was taken meanwhile (the caller looks it up again)."""
+    values = {**profile, "models": json.dumps(profile.get("models", []))}
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert(_workers).values(
+                id=str(uuid.uuid4()), owner_id=owner_id, name=name, kind=kind, created_at=now,
+                last_check_in=now, uptime_paid_until=now, **values))
+    except IntegrityError:
+        return None
+    return await by_name(conn, name)
+
+
+async def check_in(conn: AsyncConnection, worker_id: str, now: float, profile: dict[str, Any]) -> None:
+    """Write what a worker announced on its latest pop (debounced by the caller)."""
+    values = {**profile, "models": json.dumps(profile.get("models", []))}
+    await conn.execute(update(_workers).where(_workers.c.id == worker_id)
+                       .values(last_check_in=now, **values))
+
+
+async def set_fields(conn: AsyncConnection, worker_id: str, **values: Any) -> None:
+    await conn.execute(update(_workers).where(_workers.c.id == worker_id).values(**values))
+
+
+async def record_job(conn: AsyncConnection, worker_id: str, model: str, reward: int, units: int,
+                     seconds: float) -> None:
+    """Count one finished job on the worker and in its per-model statistics."""
+    await conn.execute(update(_workers).where(_workers.c.id == worker_id).values(
+        requests_fulfilled=_workers.c.requests_fulfilled + 1,
+        kudos_generated=_workers.c.kudos_generated + reward,
+        units_generated=_workers.c.units_generated + units))
+    done = await conn.execute(update(_stats).where(_stats.c.worker_id == worker_id, _stats.c.model == model)
+                              .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + reward,
+                                      seconds=_stats.c.seconds + seconds))
+    if done.rowcount == 0:
+        try:
+            async with conn.begin_nested():
+                await conn.execute(insert(_stats).values(worker_id=worker_id, model=model, jobs=1,
+                                                         kudos=reward, seconds=seconds))
+        except IntegrityError:
+            await conn.execute(update(_stats).where(_stats.c.worker_id == worker_id,
+                                                    _stats.c.model == model)
+                               .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + reward,
+                                       seconds=_stats.c.seconds + seconds))
+
+
+async def model_speeds(conn: AsyncConnection) -> dict[str, float]:
+    """Seconds per job for each model, averaged over every worker's record."""
+    rows = (await conn.execute(select(_stats.c.model, _stats.c.jobs, _stats.c.seconds))).all()
+    acc: dict[str, list[float]] = {}
+    for r in rows:
+        a = acc.setdefault(r.model, [0.0, 0.0])
+        a[0] += int(r.jobs)
+        a[1] += float(r.seconds)
+    return {m: (s / j if j else 0.0) for m, (j, s) in acc.items()}

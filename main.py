@@ -1,0 +1,122 @@
+"""hordebot's composition root: read the configuration, build the core, serve the API (and the bot).
+
+    python main.py [--config FILE]                 run the horde (and the bot when a token is set)
+    python main.py user create NAME [--kudos N] [--trusted] [--concurrency N]
+    python main.py user list
+    python main.py user kudos NAME AMOUNT          an audited grant (negative takes kudos back)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from horde_core.api import create_app
+from horde_core.config import AppConfig, load_config
+from horde_core.db import Database
+from horde_core.service import HordeError, HordeService
+
+log = logging.getLogger("hordebot")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="main.py", description="hordebot: a community AI horde.")
+    parser.add_argument("--config", help="TOML settings file (see config.example.toml)")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command")
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user and print its API key last")
+    create.add_argument("name")
+    create.add_argument("--kudos", type=int, default=0)
+    create.add_argument("--trusted", action="store_true")
+    create.add_argument("--concurrency", type=int, default=None)
+    user.add_parser("list", help="list users")
+    grant = user.add_parser("kudos", help="grant kudos through the ledger")
+    grant.add_argument("name")
+    grant.add_argument("amount", type=int)
+    grant.add_argument("--note", default="granted from the command line")
+    return parser.parse_args(argv)
+
+
+async def open_service(config: AppConfig) -> HordeService:
+    db = Database(config.database_url)
+    await db.migrate()
+    service = HordeService(config, db)
+    await service.bootstrap()
+    return service
+
+
+async def run_cli(args: argparse.Namespace, config: AppConfig) -> int:
+    service = await open_service(config)
+    try:
+        if args.action == "create":
+            user, key = await service.create_user(args.name, kudos=args.kudos, trusted=args.trusted,
+                                                  concurrency=args.concurrency)
+            print(f"Created {user.display_name} with {user.kudos} kudos"
+                  f"{' (trusted)' if user.trusted else ''}. API key (shown once):")
+            print(key)
+        elif args.action == "list":
+            print(f"{'id':>6}  {'username':<30} {'kudos':>10}  trusted  concurrency")
+            for u in await service.list_users():
+                print(f"{u.id:>6}  {u.display_name:<30} {u.kudos:>10}  {'yes' if u.trusted else 'no':<7}  "
+                      f"{u.concurrency}")
+        elif args.action == "kudos":
+            user = await service.grant_kudos(args.name, args.amount, args.note)
+            print(f"{user.display_name} now has {user.kudos} kudos.")
+    except HordeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        await service.db.dispose()
+    return 0
+
+
+async def serve(config: AppConfig) -> None:
+    service = await open_service(config)
+    app = create_app(service, config)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, config.api.host, config.api.port)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    sweeper = asyncio.create_task(service.run_sweeps(stop))
+    db_kind = "SQLite" if service.db.dialect == "sqlite" else "PostgreSQL"
+    log.info("horde API on http://%s:%s (database: %s)", config.api.host, config.api.port, db_kind)
+    log.info("workers and clients: use base URL %s/api/ with a key from "
+             "`python main.py user create NAME`", config.public_url)
+    if config.bot.token:
+        log.warning("a bot token is set, but this build has no Discord bot yet; running the horde alone")
+    else:
+        log.info("no bot token (HORDE_BOT__TOKEN): running the horde alone")
+    await stop.wait()
+    log.info("shutting down")
+    await sweeper
+    await runner.cleanup()
+    await service.db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    config = load_config(args.config)
+    if args.command == "user":
+        return asyncio.run(run_cli(args, config))
+    asyncio.run(serve(config))
+    return 0
+
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())
