@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request, Worker
@@ -16,7 +16,6 @@ from horde_core.queue.states import (
     ACTIVE,
     CANCELLED,
     DONE,
-    FAULTED,
     PROCESSING,
     REQ_EXPIRED,
     REQ_PRUNED,
@@ -92,24 +91,28 @@ async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: flo
         .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))).first()
 
 
-async def requeue_or_fault(conn: AsyncConnection, job_ids: list[str], max_faults: int,
-                           owner_id: int | None = None) -> list[Any]:
-    """Give processing jobs back to the queue, or fault them once they failed too often."""
+async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int,
+                  owner_id: int | None = None) -> dict[str, bool]:
+    """Give processing jobs back to the queue and count the failure on their requests.
+
+    Returns {request id: True when that request has now failed more than `max_faults` times}.
+    """
     cond = [J.id.in_(job_ids), J.state == SQL_PROCESSING]
     if owner_id is not None:
         cond.append(owned_by(owner_id))
     rows = (await conn.execute(
-        update(_jobs).where(*cond).values(
-            state=case((J.faults + 1 > max_faults, FAULTED), else_=WAITING),
-            faults=J.faults + 1, worker_id=None, deadline=None)
-        .returning(J.id, J.request_id, J.state, J.worker_id))).all()
-    restarted: dict[str, int] = {}
+        update(_jobs).where(*cond).values(state=WAITING, faults=J.faults + 1, worker_id=None, deadline=None)
+        .returning(J.request_id))).all()
+    per_request: dict[str, int] = {}
     for r in rows:
-        restarted[r.request_id] = restarted.get(r.request_id, 0) + 1
-    for rid, count in restarted.items():
-        await conn.execute(update(_requests).where(R.id == rid).values(
-            restarted=R.restarted + count, faults=R.faults + count))
-    return list(rows)
+        per_request[r.request_id] = per_request.get(r.request_id, 0) + 1
+    out: dict[str, bool] = {}
+    for rid, count in per_request.items():
+        faults = await conn.scalar(update(_requests).where(R.id == rid)
+                                   .values(restarted=R.restarted + count, faults=R.faults + count)
+                                   .returning(R.faults))
+        out[rid] = int(faults or 0) > max_faults
+    return out
 
 
 async def set_model(conn: AsyncConnection, job_ids: list[str], model: str) -> None:

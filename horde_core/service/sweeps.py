@@ -40,14 +40,13 @@ class SweepMixin(WorkMixin):
             overdue = await lifecycle.overdue_jobs(conn, now)
             if not overdue:
                 return 0
-            rows = await lifecycle.requeue_or_fault(conn, [r.id for r in overdue],
-                                                    self.config.core.max_job_faults)
+            requeued = await lifecycle.requeue(conn, [r.id for r in overdue], self.config.core.max_job_faults)
             for r in overdue:
                 if r.worker_id:
                     await conn.execute(update(_W).where(_W.c.id == r.worker_id)
                                        .values(uncompleted_jobs=_W.c.uncompleted_jobs + 1))
-            await self._settle_faults(conn, rows, now)
-        return len(rows)
+            await self._settle_faults(conn, requeued, now)
+        return len(overdue)
 
     async def _expire(self) -> int:
         now = self.clock.now()
@@ -82,11 +81,13 @@ class SweepMixin(WorkMixin):
                     continue
                 old = await conn.scalar(_W.select().with_only_columns(_W.c.uptime_paid_until)
                                         .where(_W.c.id == w.id))
-                start = max(float(old), now - window)
-                elapsed = now - start
-                if elapsed < UPTIME_CHUNK:
+                elapsed = now - float(old)
+                if elapsed > window + UPTIME_CHUNK:
+                    elapsed, reward = 0.0, 0  # back from a gap: restart its clock, pay nothing for the gap
+                elif elapsed < UPTIME_CHUNK:
                     continue
-                reward = pricing.uptime_reward(elapsed, per_hour)
+                else:
+                    reward = pricing.uptime_reward(elapsed, per_hour)
                 moved = await conn.execute(update(_W).where(_W.c.id == w.id, _W.c.uptime_paid_until == old)
                                            .values(uptime_paid_until=now,
                                                    uptime_seconds=_W.c.uptime_seconds + int(elapsed),

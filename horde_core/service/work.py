@@ -11,7 +11,7 @@ from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import WorkerProfile, pick_model
-from horde_core.queue.states import DONE, FAULTED, REQ_FAULTED, WAITING
+from horde_core.queue.states import DONE, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
@@ -184,6 +184,7 @@ class WorkMixin(ServiceBase):
         if spec.state == "faulted":
             return await self._fault(user, job_id)
         key = image_key(job_id)
+        raw: bytes | None = None
         if spec.generation == "R2" or not spec.generation:
             if not await self.store.exists(key) and spec.state == "ok":
                 raise BadRequest("No image was uploaded for this job; PUT it to r2_upload first.",
@@ -193,7 +194,6 @@ class WorkMixin(ServiceBase):
                 raw = b64decode(spec.generation, self.config.api.max_upload_bytes)
             except NotAnImage as exc:
                 raise BadRequest(f"generation: {exc}", rc="InvalidGeneration") from exc
-            await self.store.put(key, raw)
         meta = [m.model_dump(exclude_none=True) for m in spec.gen_metadata or []]
         csam = spec.state == "csam" or any(m["type"] == "censorship" and m["value"] == "csam" for m in meta)
         censored = csam or spec.censored or spec.state == "censored" or any(
@@ -206,6 +206,8 @@ class WorkMixin(ServiceBase):
             done = await lifecycle.finish_job(conn, job_id, user.id, now, values)
             if done is None:
                 await self._explain_submit_failure(conn, job_id, user)
+            if raw is not None:  # only the job's holder may write its image
+                await self.store.put(key, raw)
             reward, units = int(done.reward), int(done.units)
             if not censored:
                 await settlement.pay_job(conn, now, done.request_id, job_id, user.id)
@@ -239,21 +241,19 @@ class WorkMixin(ServiceBase):
         """A worker could not do the job: requeue it, or fault the request when it keeps failing."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            rows = await lifecycle.requeue_or_fault(conn, [job_id], self.config.core.max_job_faults, user.id)
-            if not rows:
+            requeued = await lifecycle.requeue(conn, [job_id], self.config.core.max_job_faults, user.id)
+            if not requeued:
                 await self._explain_submit_failure(conn, job_id, user)
-            await self._settle_faults(conn, rows, now)
+            await self._settle_faults(conn, requeued, now)
         self.note_waiting("image")
         return 0
 
-    async def _settle_faults(self, conn: Any, rows: list[Any], now: float) -> None:
-        """Jobs that failed for good fault their request: the rest stops and is refunded."""
-        for r in rows:
-            if r.state != FAULTED:
-                continue
-            cancelled = await lifecycle.cancel_waiting(conn, r.request_id, now)
-            await settlement.refund_jobs(conn, now, r.request_id, cancelled + 1, "faulted")
-            await lifecycle.set_request_state(conn, r.request_id, REQ_FAULTED, now)
+    async def _settle_faults(self, conn: Any, requeued: dict[str, bool], now: float) -> None:
+        """A request that failed too often is faulted: its waiting jobs stop and are refunded."""
+        for rid, failed in requeued.items():
+            if failed and await lifecycle.set_request_state(conn, rid, REQ_FAULTED, now):
+                cancelled = await lifecycle.cancel_waiting(conn, rid, now)
+                await settlement.refund_jobs(conn, now, rid, cancelled, "faulted")
 
 
 def _key(announced: dict[str, Any]) -> tuple:  # type: ignore[type-arg]

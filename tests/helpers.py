@@ -1,0 +1,37 @@
+"""Small builders for core tests that drive the service directly (API tests use HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from horde_core.ledger import book
+from horde_core.service import HordeService
+from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, SubmitSpec
+from horde_core.users.repo import UserRow
+
+
+def image_request(prompt: str = "a red fox in snow", **kwargs: Any) -> ImageRequestSpec:
+    params = kwargs.pop("params", {})
+    return ImageRequestSpec.model_validate({"prompt": prompt, "params": params, **kwargs})
+
+
+def pop_spec(name: str = "worker", **kwargs: Any) -> ImagePopSpec:
+    kwargs.setdefault("models", ["stable_diffusion"])
+    return ImagePopSpec.model_validate({"name": name, **kwargs})
+
+
+def submit_spec(job_id: str, **kwargs: Any) -> SubmitSpec:
+    kwargs.setdefault("generation", "aGVsbG8=")  # base64 bytes: stored as sent
+    return SubmitSpec.model_validate({"id": job_id, **kwargs})
+
+
+async def balance(service: HordeService, user: UserRow) -> int:
+    return (await service.user_by_name(str(user.id))).kudos
+
+
+async def assert_books_balance(service: HordeService) -> dict[str, int]:
+    """The ledger invariant: every kudo minted is in a balance, an escrow, or burned."""
+    async with service.db.read() as conn:
+        totals = await book.totals(conn)
+    assert totals["minted"] == totals["balances"] + totals["escrows"] + totals["burned"], totals
+    return totals
