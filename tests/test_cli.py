@@ -1,0 +1,72 @@
+"""The admin CLI on the entry point, against a fresh database, also while the server runs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(tmp_path: Path, db_url: str, port: int = 0) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HORDE_")}
+    env.update(HORDE_CORE__DATA_DIR=str(tmp_path / "data"), HORDE_CORE__DATABASE_URL=db_url,
+               HORDE_API__PORT=str(port or 7001))
+    return env
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=str(ROOT))
+
+
+def test_user_commands(tmp_path: Path, db_url: str) -> None:
+    env = _env(tmp_path, db_url)
+    made = cli(env, "user", "create", "alice", "--kudos", "50", "--trusted", "--concurrency", "7")
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    assert len(key) == 22 and " " not in key
+    listed = cli(env, "user", "list")
+    assert "alice#1" in listed.stdout and " 50 " in listed.stdout and "yes" in listed.stdout
+    granted = cli(env, "user", "kudos", "alice", "25")
+    assert granted.returncode == 0 and "75 kudos" in granted.stdout
+    missing = cli(env, "user", "kudos", "nobody", "5")
+    assert missing.returncode == 2 and "nobody" in missing.stderr
+    bad = cli(env, "user", "create", "a#b")
+    assert bad.returncode == 2
+
+
+async def test_cli_works_while_the_server_runs(tmp_path: Path, db_url: str) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = _env(tmp_path, db_url, port)
+    server = subprocess.Popen([sys.executable, str(ROOT / "main.py")], env=env, cwd=str(ROOT),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):  # bounded wait for the server to listen
+                try:
+                    async with http.get(f"http://127.0.0.1:{port}/api/v2/status/heartbeat") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            made = await asyncio.to_thread(cli, env, "user", "create", "bob", "--kudos", "12")
+            assert made.returncode == 0, made.stderr
+            key = made.stdout.strip().splitlines()[-1]
+            async with http.get(f"http://127.0.0.1:{port}/api/v2/find_user", headers={"apikey": key}) as r:
+                me = await r.json()
+            assert r.status == 200 and me["username"] == "bob#1" and me["kudos"] == 12.0
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, out
+    assert f"http://127.0.0.1:{port}/api/" in out  # it told us where workers attach
+    assert "running the horde alone" in out
