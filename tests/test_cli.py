@@ -47,7 +47,7 @@ async def test_cli_works_while_the_server_runs(tmp_path: Path, db_url: str) -> N
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = _env(tmp_path, db_url, port)
-    server = subprocess.Popen([sys.executable, str(ROOT / "main.py")], env=env, cwd=str(ROOT),
+    server = subprocess.Popen([sys.executable, str(ROOT / "main.py")], env=env, cwd=str(ROOT),  # noqa: ASYNC220
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         async with aiohttp.ClientSession() as http:
