@@ -43,6 +43,7 @@ class CoreSettings(_Section):
     image_store: str = "local"
     horde_name: str = "hordebot"
     max_prompt_length: int = 8000
+    max_text_prompt_length: int = 200_000
     allow_custom_models: bool = True
     # Kudos
     new_user_kudos: int = 0
@@ -54,6 +55,7 @@ class CoreSettings(_Section):
     uptime_kudos_per_hour: int = 50
     # Lifecycle (seconds)
     image_job_ttl: int = 150
+    text_job_ttl: int = 300
     request_expiry: int = 1200
     image_retention: int = 7200
     max_job_faults: int = 2

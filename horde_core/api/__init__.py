@@ -12,6 +12,7 @@ from .http import CONFIG, SERVICE
 from .openapi import openapi_document
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
+from .routes_text import routes as text_routes
 
 
 def create_app(service: HordeService, config: AppConfig) -> web.Application:
@@ -21,6 +22,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app[CONFIG] = config
     app.add_routes(image_routes)
     app.add_routes(info_routes)
+    app.add_routes(text_routes)
     document = openapi_document(app, config)
 
     async def swagger(_: web.Request) -> web.Response:

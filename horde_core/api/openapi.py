@@ -11,6 +11,9 @@ from horde_core.service.schemas import (
     ImagePopSpec,
     ImageRequestSpec,
     SubmitSpec,
+    TextPopSpec,
+    TextRequestSpec,
+    TextSubmitSpec,
     TransferSpec,
     WorkerModifySpec,
 )
@@ -19,6 +22,9 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
     ("POST", "/api/v2/generate/pop"): ImagePopSpec,
     ("POST", "/api/v2/generate/submit"): SubmitSpec,
+    ("POST", "/api/v2/generate/text/async"): TextRequestSpec,
+    ("POST", "/api/v2/generate/text/pop"): TextPopSpec,
+    ("POST", "/api/v2/generate/text/submit"): TextSubmitSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
 }

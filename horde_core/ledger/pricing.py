@@ -64,3 +64,14 @@ def queue_rank(created_at: float, requester_kudos: int, *, anonymous: bool) -> f
 def uptime_reward(seconds: float, per_hour: int) -> int:
     """Whole kudos earned for `seconds` of being online."""
     return int(seconds * per_hour // 3600)
+
+
+TEXT_TOKENS_PER_KUDO = 100
+TEXT_CONTEXT_SCALE = 2048
+
+
+def text_job_cost(max_length: int, max_context_length: int) -> int:
+    """Kudos for one text job: linear in the tokens asked for, and faster than linear in the
+    context the worker must hold (attention cost grows with it)."""
+    cost = (max_length / TEXT_TOKENS_PER_KUDO) * (1 + (max_context_length / TEXT_CONTEXT_SCALE) ** 1.5)
+    return max(1, math.ceil(cost))

@@ -48,6 +48,8 @@ def worker_filter(worker: WorkerProfile) -> list[ColumnElement[bool]]:
     if worker.kind == "text":
         conds.append(R.max_context_length <= worker.max_context_length)
         conds.append(R.max_length <= worker.max_length)
+        conds.append(or_(R.softprompt == "", R.softprompt.in_(worker.softprompts) if worker.softprompts
+                         else false()))
     return conds
 
 
@@ -101,6 +103,7 @@ def traits_of(row: Any) -> RequestTraits:
         trusted_workers=bool(row.trusted_workers), img2img=bool(row.img2img), painting=bool(row.painting),
         post_processing=bool(row.post_processing), lora=bool(row.lora), prompt=row.prompt,
         max_length=int(row.max_length), max_context_length=int(row.max_context_length),
+        softprompt=row.softprompt or "",
     )
 
 

@@ -28,6 +28,7 @@ class WorkerProfile:
     max_length: int = 0
     max_context_length: int = 0
     priority_user_ids: tuple[int, ...] = ()
+    softprompts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class RequestTraits:
     prompt: str = ""
     max_length: int = 0
     max_context_length: int = 0
+    softprompt: str = ""
 
 
 def pack(values: tuple[str, ...] | list[str]) -> str:
@@ -93,6 +95,8 @@ def skip_reason(req: RequestTraits, worker: WorkerProfile) -> str | None:
             return "max_context_length"
         if req.max_length > worker.max_length:
             return "max_length"
+        if req.softprompt and req.softprompt not in worker.softprompts:
+            return "matching_softprompt"
     return None
 
 

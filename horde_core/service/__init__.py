@@ -3,12 +3,12 @@
 from .accounts import AccountsMixin
 from .dto import Accepted, Generation, ModelStatus, PoppedJob, Progress, RequestStatus, UserInfo, WorkerInfo
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
-from .generation import GenerationMixin
 from .horde_status import StatusMixin
 from .sweeps import SweepMixin
+from .text import TextMixin
 
 
-class HordeService(GenerationMixin, SweepMixin, StatusMixin, AccountsMixin):
+class HordeService(TextMixin, SweepMixin, StatusMixin, AccountsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

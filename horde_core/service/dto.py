@@ -63,6 +63,7 @@ class PoppedJob:
     source_image: str | None = None
     source_mask: str | None = None
     source_processing: str | None = None
+    softprompt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

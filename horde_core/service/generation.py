@@ -135,10 +135,10 @@ class GenerationMixin(ServiceBase):
 
     # --- progress -------------------------------------------------------------------------
 
-    async def _live_request(self, conn: Any, request_id: str) -> Any:
+    async def _live_request(self, conn: Any, request_id: str, kind: str) -> Any:
         rid = parse_request_id(request_id)
         row = await lifecycle.request_row(conn, rid)
-        if row is None or row.state in GONE:
+        if row is None or row.state in GONE or row.kind != kind:
             raise RequestNotFound(f"Request with ID '{request_id}' not found. It may have expired; "
                                   "stop polling it.")
         return row
@@ -160,28 +160,28 @@ class GenerationMixin(ServiceBase):
             done=waiting == 0 and processing == 0, faulted=row.state == REQ_FAULTED, wait_time=wait,
             queue_position=position, kudos=int(row.kudos_spent), is_possible=possible)
 
-    async def check(self, request_id: str) -> Progress:
+    async def check(self, request_id: str, kind: str = "image") -> Progress:
         async with self.db.read() as conn:
-            row = await self._live_request(conn, request_id)
+            row = await self._live_request(conn, request_id, kind)
             return await self._progress(conn, row)
 
-    async def status(self, request_id: str) -> RequestStatus:
+    async def status(self, request_id: str, kind: str = "image") -> RequestStatus:
         async with self.db.read() as conn:
-            row = await self._live_request(conn, request_id)
+            row = await self._live_request(conn, request_id, kind)
             progress = await self._progress(conn, row)
             jobs = await lifecycle.finished_jobs(conn, row.id)
         return RequestStatus(progress, [await self._generation(row, j) for j in jobs], bool(row.shared),
                              row.kind)
 
-    async def cancel(self, request_id: str) -> RequestStatus:
+    async def cancel(self, request_id: str, kind: str = "image") -> RequestStatus:
         """Stop waiting jobs and refund them; jobs in flight still settle when they come back."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            row = await self._live_request(conn, request_id)
+            row = await self._live_request(conn, request_id, kind)
             count = await lifecycle.cancel_waiting(conn, row.id, now)
             await settlement.refund_jobs(conn, now, row.id, count, "cancelled")
             await lifecycle.set_request_state(conn, row.id, REQ_CANCELLED, now)
-        return await self.status(request_id)
+        return await self.status(request_id, kind)
 
     async def _generation(self, request: Any, job: Any) -> Generation:
         worker = await self.worker_brief(job.worker_id)

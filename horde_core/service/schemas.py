@@ -139,3 +139,66 @@ class WorkerModifySpec(BaseModel):
     maintenance: bool | None = None
     maintenance_msg: str | None = Field(None, max_length=500)
     info: str | None = Field(None, max_length=1000)
+
+
+class TextParams(BaseModel):
+    """KoboldAI generation parameters; unknown ones (min_p, dynatemp_*, ...) pass through unchecked."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    max_length: int = Field(80, ge=16, le=1024)
+    max_context_length: int = Field(1024, ge=80, le=32000)
+    n: int = Field(1, ge=1, le=20)
+    temperature: float | None = Field(None, ge=0, le=5)
+    top_p: float | None = Field(None, ge=0.001, le=1)
+    top_k: int | None = Field(None, ge=0, le=100)
+    top_a: float | None = Field(None, ge=0, le=1)
+    typical: float | None = Field(None, ge=0, le=1)
+    tfs: float | None = Field(None, ge=0, le=1)
+    rep_pen: float | None = Field(None, ge=1, le=3)
+    rep_pen_range: int | None = Field(None, ge=0, le=4096)
+    rep_pen_slope: float | None = Field(None, ge=0, le=10)
+    sampler_order: list[int] | None = None
+    stop_sequence: list[str] | None = Field(None, max_length=32)
+
+
+class TextRequestSpec(BaseModel):
+    model_config = _IGNORE
+    prompt: str = Field(min_length=1)
+    params: TextParams = Field(default_factory=TextParams)
+    softprompt: str | None = Field(None, max_length=200)
+    models: list[str] = Field(default_factory=list, max_length=50)
+    workers: list[str] = Field(default_factory=list, max_length=20)
+    worker_blacklist: bool = False
+    trusted_workers: bool = False
+    slow_workers: bool = True
+    nsfw: bool = False
+    dry_run: bool = False
+    proxied_account: str | None = Field(None, max_length=200)
+    allow_downgrade: bool = False
+    webhook: str | None = None
+
+
+class TextPopSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=100)
+    models: list[str] = Field(default_factory=list, max_length=500)
+    max_length: int = Field(512, ge=1, le=16384)
+    max_context_length: int = Field(2048, ge=1, le=1_048_576)
+    softprompts: list[str] | None = None
+    priority_usernames: list[str] = Field(default_factory=list, max_length=50)
+    nsfw: bool = False
+    blacklist: list[str] = Field(default_factory=list, max_length=200)
+    bridge_agent: str = Field("unknown:0:unknown", max_length=200)
+    threads: int = Field(1, ge=1, le=50)
+    amount: int = Field(1, ge=1, le=20)
+    require_upfront_kudos: bool = False
+    extra_slow_worker: bool = False
+
+
+class TextSubmitSpec(BaseModel):
+    model_config = _IGNORE
+    id: str = Field(min_length=1, max_length=64)
+    generation: str = ""
+    state: Literal["ok", "censored", "faulted", "csam"] = "ok"
+    seed: int | str | None = None
+    gen_metadata: list[GenMetadataEntry] | None = None

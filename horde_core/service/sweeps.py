@@ -31,7 +31,8 @@ class SweepMixin(WorkMixin):
         done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
                 "pruned": await self._prune(), "uptime": await self._pay_uptime()}
         if done["aborted"]:
-            self.note_waiting("image")
+            for kind in ("image", "text", "interrogation"):
+                self.note_waiting(kind)
         return done
 
     async def _abort_overdue(self) -> int:

@@ -33,7 +33,8 @@ class WorkMixin(ServiceBase):
     # --- registry -------------------------------------------------------------------------
 
     async def _worker_for_pop(self, user: UserRow, kind: str, name: str, announced: dict[str, Any],
-                              priority_ids: tuple[int, ...], blacklist: tuple[str, ...]) -> CachedWorker:
+                              priority_ids: tuple[int, ...], blacklist: tuple[str, ...],
+                              softprompts: tuple[str, ...] = ()) -> CachedWorker:
         """Find or register the worker, and write its check-in only when it changed or is due."""
         now = self.clock.now()
         cached = self._workers.get(name)
@@ -51,7 +52,7 @@ class WorkMixin(ServiceBase):
             if row.kind != kind:
                 raise BadRequest(f"Worker '{name}' is a {row.kind} worker; use another name for "
                                  f"{kind} work.", rc="WorkerKindMismatch")
-            cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist),
+            cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist, softprompts),
                                   profile_key=_key(announced), written_at=now, seen_at=now)
             self._workers[name] = cached
         key = _key(announced)
@@ -62,7 +63,7 @@ class WorkMixin(ServiceBase):
             if fresh is not None:
                 cached.row = fresh
             cached.profile_key, cached.written_at = key, now
-        cached.profile = _profile(cached.row, user, priority_ids, blacklist)
+        cached.profile = _profile(cached.row, user, priority_ids, blacklist, softprompts)
         cached.seen_at = now
         return cached
 
@@ -83,32 +84,42 @@ class WorkMixin(ServiceBase):
 
     # --- pop ------------------------------------------------------------------------------
 
-    async def pop_image(self, user: UserRow, spec: ImagePopSpec, *, ipaddr: str = "") -> PoppedJob:
+    async def _pop(self, user: UserRow, kind: str, name: str, announced: dict[str, Any],
+                   priority_usernames: list[str], amount: int, ttl: int, *, blacklist: tuple[str, ...] = (),
+                   softprompts: tuple[str, ...] = ()) -> tuple[CachedWorker, Any, list[Any], str]:
+        """Check the worker in and claim its best jobs: (worker, request row, claimed jobs, model)."""
         if user.anonymous:
             raise Forbidden("Anonymous users cannot run workers; use a registered API key.",
                             rc="AnonForbidden")
+        prio = (user.id, *await self._user_ids(priority_usernames))
+        worker = await self._worker_for_pop(user, kind, name, announced, prio, blacklist, softprompts)
+        if worker.row.maintenance or not await self.maybe_waiting(kind):
+            return worker, None, [], ""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            claimed = await claims.claim(conn, self.db.dialect, worker.profile, amount, now, ttl)
+            if not claimed:
+                return worker, None, [], ""
+            request = await lifecycle.request_row(conn, claimed[0].request_id)
+            model = pick_model(claims.traits_of(request), worker.profile)
+            await lifecycle.set_model(conn, [c.id for c in claimed], model)
+        return worker, request, sorted(claimed, key=lambda j: j.id), model
+
+    async def pop_image(self, user: UserRow, spec: ImagePopSpec, *, ipaddr: str = "") -> PoppedJob:
         announced = {
             "models": sorted(set(spec.models)), "bridge_agent": spec.bridge_agent, "threads": spec.threads,
             "nsfw": spec.nsfw, "max_pixels": spec.max_pixels, "img2img": spec.allow_img2img,
             "painting": spec.allow_painting, "post_processing": spec.allow_post_processing,
             "lora": spec.allow_lora, "ipaddr": ipaddr[:64],
         }
-        prio = (user.id, *await self._user_ids(spec.priority_usernames))
-        worker = await self._worker_for_pop(user, "image", spec.name, announced, prio,
-                                            tuple(w for w in spec.blacklist if w))
-        if worker.row.maintenance or not await self.maybe_waiting("image"):
-            return PoppedJob([], {}, None, {})
-        now = self.clock.now()
         ttl = self.config.core.image_job_ttl
-        async with self.db.transaction() as conn:
-            claimed = await claims.claim(conn, self.db.dialect, worker.profile, spec.amount, now, ttl)
-            if claimed:
-                request = await lifecycle.request_row(conn, claimed[0].request_id)
-                model = pick_model(claims.traits_of(request), worker.profile)
-                await lifecycle.set_model(conn, [c.id for c in claimed], model)
+        worker, request, claimed, model = await self._pop(
+            user, "image", spec.name, announced, spec.priority_usernames, spec.amount, ttl,
+            blacklist=tuple(w for w in spec.blacklist if w))
         if not claimed:
-            return PoppedJob([], {}, None, await self._skipped(worker))
-        return await self._image_payload(request, sorted(claimed, key=lambda j: j.id), model, ttl)
+            skipped = {} if worker.row.maintenance else await self._skipped(worker)
+            return PoppedJob([], {}, None, skipped)
+        return await self._image_payload(request, claimed, model, ttl)
 
     async def _skipped(self, worker: CachedWorker) -> dict[str, int]:
         now = time.monotonic()
@@ -179,10 +190,9 @@ class WorkMixin(ServiceBase):
 
     async def submit_image(self, user: UserRow, spec: SubmitSpec) -> int:
         """Record a finished (or failed) job and settle its kudos; returns the worker's reward."""
-        now = self.clock.now()
         job_id = spec.id
         if spec.state == "faulted":
-            return await self._fault(user, job_id)
+            return await self._fault(user, job_id, "image")
         key = image_key(job_id)
         raw: bytes | None = None
         if spec.generation == "R2" or not spec.generation:
@@ -202,12 +212,18 @@ class WorkMixin(ServiceBase):
                   "gen_metadata": json.dumps(meta) if meta else "", "image_key": key}
         if spec.seed is not None:
             values["seed"] = spec.seed[:32]
+        return await self._settle_submit(user, spec.id, "image", values, censored=censored, csam=csam, raw=raw)
+
+    async def _settle_submit(self, user: UserRow, job_id: str, kind: str, values: dict[str, Any], *,
+                             censored: bool = False, csam: bool = False, raw: bytes | None = None) -> int:
+        """Finish a job held by one of the user's workers and settle its kudos, in one transaction."""
+        now = self.clock.now()
         async with self.db.transaction() as conn:
             done = await lifecycle.finish_job(conn, job_id, user.id, now, values)
             if done is None:
                 await self._explain_submit_failure(conn, job_id, user)
-            if raw is not None:  # only the job's holder may write its image
-                await self.store.put(key, raw)
+            if raw is not None:  # only the job's holder may write its result
+                await self.store.put(values["image_key"], raw)
             reward, units = int(done.reward), int(done.units)
             if not censored:
                 await settlement.pay_job(conn, now, done.request_id, job_id, user.id)
@@ -220,8 +236,8 @@ class WorkMixin(ServiceBase):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now))
-        self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id,
-                                             "kind": "image", "censored": censored})
+        self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
+                                             "censored": censored})
         return reward
 
     async def _explain_submit_failure(self, conn: Any, job_id: str, user: UserRow) -> None:
@@ -237,7 +253,7 @@ class WorkMixin(ServiceBase):
         raise BadRequest("This job was aborted (timed out or cancelled) and is no longer yours.",
                          rc="AbortedGen")
 
-    async def _fault(self, user: UserRow, job_id: str) -> int:
+    async def _fault(self, user: UserRow, job_id: str, kind: str) -> int:
         """A worker could not do the job: requeue it, or fault the request when it keeps failing."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
@@ -245,7 +261,7 @@ class WorkMixin(ServiceBase):
             if not requeued:
                 await self._explain_submit_failure(conn, job_id, user)
             await self._settle_faults(conn, requeued, now)
-        self.note_waiting("image")
+        self.note_waiting(kind)
         return 0
 
     async def _settle_faults(self, conn: Any, requeued: dict[str, bool], now: float) -> None:
@@ -261,12 +277,13 @@ def _key(announced: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
 
 
 def _profile(row: workers_repo.WorkerRow, user: UserRow, priority: tuple[int, ...],
-             blacklist: tuple[str, ...]) -> WorkerProfile:
+             blacklist: tuple[str, ...], softprompts: tuple[str, ...] = ()) -> WorkerProfile:
     return WorkerProfile(
         id=row.id, owner_id=row.owner_id, kind=row.kind, models=frozenset(row.models), trusted=user.trusted,
         nsfw=row.nsfw, max_pixels=row.max_pixels, blacklist=blacklist, img2img=row.img2img,
         painting=row.painting, post_processing=row.post_processing, lora=row.lora,
-        max_length=row.max_length, max_context_length=row.max_context_length, priority_user_ids=priority)
+        max_length=row.max_length, max_context_length=row.max_context_length, priority_user_ids=priority,
+        softprompts=softprompts)
 
 
 __all__ = ["WAITING", "WorkMixin", "image_key"]

@@ -1,0 +1,89 @@
+"""Text generation endpoints (KoboldAI-compatible) and text statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from horde_core.service import PoppedJob, RequestStatus
+from horde_core.service.schemas import TextPopSpec, TextRequestSpec, TextSubmitSpec
+
+from . import format as fmt
+from .http import apikey, body, client_agent, ipaddr, ok, service
+
+routes = web.RouteTableDef()
+
+TEXT_SKIP_KEYS = frozenset({"blacklist", "bridge_version", "kudos", "models", "nsfw", "performance", "untrusted",
+                            "worker_id", "max_context_length", "max_length", "matching_softprompt"})
+
+
+def text_status(s: RequestStatus) -> dict[str, Any]:
+    out = fmt.progress(s.progress)
+    gens = []
+    for g in s.generations:
+        gen: dict[str, Any] = {"text": g.text, "seed": int(g.seed) if g.seed.lstrip("-").isdigit() else 0,
+                               "model": g.model, "state": g.state, "worker_id": g.worker_id,
+                               "worker_name": g.worker_name}
+        if g.gen_metadata:
+            gen["gen_metadata"] = g.gen_metadata
+        gens.append(gen)
+    out["generations"] = gens
+    return out
+
+
+def text_pop(job: PoppedJob) -> dict[str, Any]:
+    """The KoboldAI bridge indexes id, ids, payload, skipped and softprompt even when there is no job."""
+    skipped = {k: v for k, v in job.skipped.items() if k in TEXT_SKIP_KEYS}
+    if not job.ids:
+        return {"id": None, "ids": [], "payload": {}, "skipped": skipped, "softprompt": None}
+    return {"id": job.ids[0], "ids": job.ids, "payload": job.payload, "skipped": skipped,
+            "softprompt": job.softprompt, "model": job.model, "ttl": job.ttl}
+
+
+@routes.post("/api/v2/generate/text/async")
+async def text_async(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, TextRequestSpec)
+    user = await svc.authenticate(apikey(request))
+    accepted = await svc.request_text(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
+    if accepted.id is None:
+        return ok({"kudos": float(accepted.kudos)})
+    return ok({"id": accepted.id, "kudos": float(accepted.kudos)}, status=202)
+
+
+@routes.get("/api/v2/generate/text/status/{id}")
+async def text_status_get(request: web.Request) -> web.Response:
+    return ok(text_status(await service(request).status(request.match_info["id"], "text")))
+
+
+@routes.delete("/api/v2/generate/text/status/{id}")
+async def text_cancel(request: web.Request) -> web.Response:
+    return ok(text_status(await service(request).cancel(request.match_info["id"], "text")))
+
+
+@routes.post("/api/v2/generate/text/pop")
+async def text_pop_post(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, TextPopSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok(text_pop(await svc.pop_text(user, spec, ipaddr=ipaddr(request))))
+
+
+@routes.post("/api/v2/generate/text/submit")
+async def text_submit(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, TextSubmitSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok({"reward": float(await svc.submit_text(user, spec))})
+
+
+@routes.get("/api/v2/stats/text/models")
+async def text_model_stats(request: web.Request) -> web.Response:
+    return ok(await service(request).model_stats("text"))
+
+
+@routes.get("/api/v2/stats/text/totals")
+async def text_totals(request: web.Request) -> web.Response:
+    totals = await service(request).totals("text")
+    return ok({period: {"requests": v["jobs"], "tokens": v["units"]} for period, v in totals.items()})
