@@ -9,6 +9,7 @@ cancelled, expired or faulted job is refunded. So escrow reaches zero with the l
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,17 +38,16 @@ class Settled:
     request_state: str
 
 
-def _settle_values(count: int, now: float, spent: bool) -> dict:  # type: ignore[type-arg]
-    per_job = R.job_cost + R.job_tax
+def _settle_values(count: int, amount: Any, now: float, spent: bool) -> dict[str, Any]:
     completes = R.settled + count >= R.n
     values = {
-        "escrow": R.escrow - per_job * count,
+        "escrow": R.escrow - amount,
         "settled": R.settled + count,
         "state": case((and_(completes, R.state == "active"), "done"), else_=R.state),
         "finished_at": case((completes, now), else_=R.finished_at),
     }
     if spent:
-        values["kudos_spent"] = R.kudos_spent + per_job * count
+        values["kudos_spent"] = R.kudos_spent + amount
     return values
 
 
@@ -61,33 +61,35 @@ async def hold(conn: AsyncConnection, now: float, user_id: int, request_id: str,
     return True
 
 
-async def pay_job(conn: AsyncConnection, now: float, request_id: str, job_id: str,
-                  worker_owner: int) -> Settled:
-    """A finished job: its cost goes to the worker's owner, its tax is burned."""
+async def pay_job(conn: AsyncConnection, now: float, request_id: str, job_id: str, worker_owner: int,
+                  cost: int) -> Settled:
+    """A finished job: its cost goes to the worker's owner, the request's tax is burned."""
     row = (await conn.execute(
-        update(_requests).where(R.id == request_id).values(**_settle_values(1, now, True))
-        .returning(R.user_id, R.job_cost, R.job_tax, R.state))).one()
-    await credit_user(conn, worker_owner, int(row.job_cost))
+        update(_requests).where(R.id == request_id).values(**_settle_values(1, cost + R.job_tax, now, True))
+        .returning(R.user_id, R.job_tax, R.state))).one()
+    await credit_user(conn, worker_owner, cost)
     esc = escrow_account(request_id)
     await record(conn, now,
-                 Movement(esc, user_account(worker_owner), int(row.job_cost), "generation", job_id),
+                 Movement(esc, user_account(worker_owner), cost, "generation", job_id),
                  Movement(esc, BURN, int(row.job_tax), "horde_tax", job_id))
-    return Settled(int(row.user_id), int(row.job_cost), int(row.job_tax), row.state)
+    return Settled(int(row.user_id), cost, int(row.job_tax), row.state)
 
 
-async def refund_jobs(conn: AsyncConnection, now: float, request_id: str, count: int,
+async def refund_jobs(conn: AsyncConnection, now: float, request_id: str, count: int, costs: int,
                       reason: str) -> Settled | None:
-    """Jobs that will not be paid for (cancelled, expired, faulted, censored): back to the requester."""
+    """Jobs that will not be paid for (cancelled, expired, faulted, censored): their costs and
+    taxes go back to the requester."""
     if count <= 0:
         return None
     row = (await conn.execute(
-        update(_requests).where(R.id == request_id).values(**_settle_values(count, now, False))
-        .returning(R.user_id, R.job_cost, R.job_tax, R.state))).one()
-    amount = (int(row.job_cost) + int(row.job_tax)) * count
+        update(_requests).where(R.id == request_id)
+        .values(**_settle_values(count, costs + R.job_tax * count, now, False))
+        .returning(R.user_id, R.job_tax, R.state))).one()
+    amount = costs + int(row.job_tax) * count
     await credit_user(conn, int(row.user_id), amount)
     await record(conn, now, Movement(escrow_account(request_id), user_account(int(row.user_id)), amount,
                                      reason, request_id))
-    return Settled(int(row.user_id), int(row.job_cost), int(row.job_tax), row.state)
+    return Settled(int(row.user_id), costs, int(row.job_tax), row.state)
 
 
 async def reward_from_mint(conn: AsyncConnection, now: float, user_id: int, amount: int, reason: str,

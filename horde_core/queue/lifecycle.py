@@ -128,10 +128,11 @@ async def overdue_jobs(conn: AsyncConnection, now: float, limit: int = 500) -> l
         select(J.id, J.worker_id).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
 
 
-async def cancel_waiting(conn: AsyncConnection, request_id: str, now: float) -> int:
-    result = await conn.execute(update(_jobs).where(J.request_id == request_id, J.state == SQL_WAITING)
-                                .values(state=CANCELLED, finished_at=now))
-    return int(result.rowcount or 0)
+async def cancel_waiting(conn: AsyncConnection, request_id: str, now: float) -> tuple[int, int]:
+    """Cancel a request's waiting jobs: (how many, their summed cost) for the refund."""
+    rows = (await conn.execute(update(_jobs).where(J.request_id == request_id, J.state == SQL_WAITING)
+                               .values(state=CANCELLED, finished_at=now).returning(J.reward))).all()
+    return len(rows), sum(int(r.reward) for r in rows)
 
 
 async def set_request_state(conn: AsyncConnection, request_id: str, state: str, now: float,

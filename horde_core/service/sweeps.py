@@ -51,14 +51,14 @@ class SweepMixin(WorkMixin):
 
     async def _expire(self) -> int:
         now = self.clock.now()
-        count = 0
+        expired = 0
         async with self.db.transaction() as conn:
             for rid in await lifecycle.expirable(conn, now, self.config.core.request_expiry):
                 if await lifecycle.set_request_state(conn, rid, REQ_EXPIRED, now):
-                    cancelled = await lifecycle.cancel_waiting(conn, rid, now)
-                    await settlement.refund_jobs(conn, now, rid, cancelled, "expired")
-                    count += 1
-        return count
+                    cancelled, costs = await lifecycle.cancel_waiting(conn, rid, now)
+                    await settlement.refund_jobs(conn, now, rid, cancelled, costs, "expired")
+                    expired += 1
+        return expired
 
     async def _prune(self) -> int:
         now = self.clock.now()

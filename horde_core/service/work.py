@@ -226,9 +226,9 @@ class WorkMixin(ServiceBase):
                 await self.store.put(values["image_key"], raw)
             reward, units = int(done.reward), int(done.units)
             if not censored:
-                await settlement.pay_job(conn, now, done.request_id, job_id, user.id)
+                await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
             else:
-                await settlement.refund_jobs(conn, now, done.request_id, 1, "censored")
+                await settlement.refund_jobs(conn, now, done.request_id, 1, int(done.reward), "censored")
                 if csam:
                     reward = 0
                     await lifecycle.set_reward(conn, job_id, 0)
@@ -268,8 +268,8 @@ class WorkMixin(ServiceBase):
         """A request that failed too often is faulted: its waiting jobs stop and are refunded."""
         for rid, failed in requeued.items():
             if failed and await lifecycle.set_request_state(conn, rid, REQ_FAULTED, now):
-                cancelled = await lifecycle.cancel_waiting(conn, rid, now)
-                await settlement.refund_jobs(conn, now, rid, cancelled, "faulted")
+                count, costs = await lifecycle.cancel_waiting(conn, rid, now)
+                await settlement.refund_jobs(conn, now, rid, count, costs, "faulted")
 
 
 def _key(announced: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
