@@ -56,9 +56,19 @@ class CoreSettings(_Section):
     # Lifecycle (seconds)
     image_job_ttl: int = 150
     text_job_ttl: int = 300
+    interrogation_job_ttl: int = 180
     request_expiry: int = 1200
     image_retention: int = 7200
     max_job_faults: int = 2
+    max_form_attempts: int = 3
+    # Flood control: interrogation requests waiting at once, per user and per client agent.
+    max_waiting_interrogations_per_user: int = 20
+    max_waiting_interrogations_per_agent: int = 200
+    # Interrogation sources given as URLs: the largest download and how long to wait for it.
+    source_download_max_bytes: int = 10 * 1024 * 1024
+    source_download_timeout: float = 10.0
+    # Allow source URLs that point at loopback or private addresses (off: no server-side request forgery).
+    allow_private_source_urls: bool = False
     sweep_interval: float = 10.0
     # How often a polling worker's check-in is written to the database.
     checkin_write_interval: int = 60

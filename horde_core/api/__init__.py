@@ -8,8 +8,10 @@ from horde_core.config import AppConfig
 from horde_core.service import HordeService
 
 from .errors import error_middleware
+from .fetch import fetch_image
 from .http import CONFIG, SERVICE
 from .openapi import openapi_document
+from .routes_alchemy import routes as alchemy_routes
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_text import routes as text_routes
@@ -23,6 +25,9 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(image_routes)
     app.add_routes(info_routes)
     app.add_routes(text_routes)
+    app.add_routes(alchemy_routes)
+    if service.fetch_url is None:
+        service.fetch_url = fetch_image
     document = openapi_document(app, config)
 
     async def swagger(_: web.Request) -> web.Response:

@@ -8,6 +8,9 @@ from aiohttp import web
 
 from horde_core.config import AppConfig
 from horde_core.service.schemas import (
+    AlchemyPopSpec,
+    AlchemyRequestSpec,
+    AlchemySubmitSpec,
     ImagePopSpec,
     ImageRequestSpec,
     SubmitSpec,
@@ -25,6 +28,9 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/generate/text/async"): TextRequestSpec,
     ("POST", "/api/v2/generate/text/pop"): TextPopSpec,
     ("POST", "/api/v2/generate/text/submit"): TextSubmitSpec,
+    ("POST", "/api/v2/interrogate/async"): AlchemyRequestSpec,
+    ("POST", "/api/v2/interrogate/pop"): AlchemyPopSpec,
+    ("POST", "/api/v2/interrogate/submit"): AlchemySubmitSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
 }

@@ -87,7 +87,11 @@ async def workers(request: web.Request) -> web.Response:
     kind = request.query.get("type", "")
     if kind not in ("", "image", "text", "interrogation"):
         raise BadRequest("type must be image, text or interrogation.", rc="InvalidQuery")
-    return ok([fmt.worker(w) for w in await service(request).list_workers(kind or None)])
+    found = await service(request).list_workers(kind or None)
+    name = request.query.get("name", "").strip().casefold()
+    if name:  # horde-sdk's workers_all_details(worker_name): an exact, case-insensitive match
+        found = [w for w in found if w.name.casefold() == name]
+    return ok([fmt.worker(w) for w in found])
 
 
 @routes.get("/api/v2/workers/name/{name:.+}")

@@ -75,3 +75,20 @@ def text_job_cost(max_length: int, max_context_length: int) -> int:
     context the worker must hold (attention cost grows with it)."""
     cost = (max_length / TEXT_TOKENS_PER_KUDO) * (1 + (max_context_length / TEXT_CONTEXT_SCALE) ** 1.5)
     return max(1, math.ceil(cost))
+
+
+TILE_PIXELS = 512 * 512
+FORM_COSTS = {"caption": 1, "nsfw": 1, "interrogation": 2}
+IMAGE_FORM_COST_PER_TILE = 2
+
+
+def tiles(pixels: int) -> int:
+    """How many 512x512 tiles an image covers (image forms are priced and limited by tiles)."""
+    return max(1, math.ceil(pixels / TILE_PIXELS))
+
+
+def form_cost(form: str, pixels: int, *, image_form: bool) -> int:
+    """Kudos for one interrogation form: small for text answers, per tile for image forms."""
+    if image_form:
+        return IMAGE_FORM_COST_PER_TILE * tiles(pixels)
+    return FORM_COSTS.get(form, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_, select, union_all, update
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request
@@ -93,6 +93,30 @@ async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amou
         targets = select(J.id).where(J.request_id == pick, J.state == SQL_WAITING).limit(amount)
         stmt = update(_jobs).where(J.id.in_(targets)).values(**values)
     return list((await conn.execute(stmt.returning(J.id, J.request_id, J.seed))).all())
+
+
+async def claim_forms(conn: AsyncConnection, dialect: str, worker: WorkerProfile, image_forms: frozenset[str],
+                      amount: int, now: float, ttl: float) -> list[Any]:
+    """Claim up to `amount` interrogation forms the worker serves, across requests, best first.
+
+    Image forms also need the source image to fit the worker's tile limit (`max_pixels`).
+    """
+    values = {"state": PROCESSING, "worker_id": worker.id, "popped_at": now, "deadline": now + ttl}
+    J = _jobs.c
+    j = _jobs.alias("jf")
+    forms = sorted(worker.models)
+    order: list[Any] = [j.c.rank]
+    if worker.priority_user_ids:
+        order.insert(0, case((j.c.user_id.in_(worker.priority_user_ids), 0), else_=1))
+    pick = (select(j.c.id).select_from(j.join(_requests, _requests.c.id == j.c.request_id))
+            .where(j.c.state == SQL_WAITING, j.c.kind == "interrogation", j.c.form.in_(forms),
+                   or_(j.c.form.not_in(sorted(image_forms)), R.pixels <= worker.max_pixels),
+                   *worker_filter(worker))
+            .order_by(*order).limit(amount))
+    if dialect == "postgresql":
+        pick = pick.with_for_update(of=j, skip_locked=True)
+    stmt = update(_jobs).where(J.id.in_(pick), J.state == SQL_WAITING).values(**values)
+    return list((await conn.execute(stmt.returning(J.id, J.request_id, J.form))).all())
 
 
 def traits_of(row: Any) -> RequestTraits:

@@ -6,9 +6,10 @@ same sweep, or a late submit racing a TTL abort, can never both win.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, case, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request, Worker
@@ -16,6 +17,7 @@ from horde_core.queue.states import (
     ACTIVE,
     CANCELLED,
     DONE,
+    FAULTED,
     PROCESSING,
     REQ_EXPIRED,
     REQ_PRUNED,
@@ -91,27 +93,45 @@ async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: flo
         .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))).first()
 
 
-async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int,
-                  owner_id: int | None = None) -> dict[str, bool]:
-    """Give processing jobs back to the queue and count the failure on their requests.
+@dataclass(slots=True)
+class Requeued:
+    """What a requeue did to one request."""
 
-    Returns {request id: True when that request has now failed more than `max_faults` times}.
+    failed: bool = False  # the request failed more often than allowed: fault it as a whole
+    faulted_jobs: int = 0  # forms that used up their own attempts (interrogation)
+    faulted_costs: int = 0
+
+
+async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int, *, owner_id: int | None = None,
+                  max_form_attempts: int = 3, now: float = 0.0) -> dict[str, Requeued]:
+    """Give processing jobs back to the queue and count the failure.
+
+    Image and text failures count on the request (faulted as a whole past `max_faults`);
+    an interrogation form fails alone once it was attempted `max_form_attempts` times.
     """
     cond = [J.id.in_(job_ids), J.state == SQL_PROCESSING]
     if owner_id is not None:
         cond.append(owned_by(owner_id))
+    form_spent = and_(J.kind == "interrogation", J.faults + 1 >= max_form_attempts)
     rows = (await conn.execute(
-        update(_jobs).where(*cond).values(state=WAITING, faults=J.faults + 1, worker_id=None, deadline=None)
-        .returning(J.request_id))).all()
-    per_request: dict[str, int] = {}
+        update(_jobs).where(*cond).values(
+            state=case((form_spent, FAULTED), else_=WAITING), faults=J.faults + 1, worker_id=None,
+            deadline=None, finished_at=case((form_spent, now), else_=None))
+        .returning(J.request_id, J.state, J.reward, J.kind))).all()
+    out: dict[str, Requeued] = {}
+    counts: dict[str, int] = {}
     for r in rows:
-        per_request[r.request_id] = per_request.get(r.request_id, 0) + 1
-    out: dict[str, bool] = {}
-    for rid, count in per_request.items():
+        entry = out.setdefault(r.request_id, Requeued())
+        counts[r.request_id] = counts.get(r.request_id, 0) + 1
+        if r.state == FAULTED:
+            entry.faulted_jobs += 1
+            entry.faulted_costs += int(r.reward)
+    kinds = {r.request_id: r.kind for r in rows}
+    for rid, count in counts.items():
         faults = await conn.scalar(update(_requests).where(R.id == rid)
                                    .values(restarted=R.restarted + count, faults=R.faults + count)
                                    .returning(R.faults))
-        out[rid] = int(faults or 0) > max_faults
+        out[rid].failed = kinds[rid] != "interrogation" and int(faults or 0) > max_faults
     return out
 
 

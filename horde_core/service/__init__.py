@@ -1,27 +1,43 @@
 """HordeService: the one door into the core for the HTTP API, the CLI and the bot."""
 
 from .accounts import AccountsMixin
-from .dto import Accepted, Generation, ModelStatus, PoppedJob, Progress, RequestStatus, UserInfo, WorkerInfo
+from .alchemy import AlchemyMixin
+from .dto import (
+    Accepted,
+    AlchemyStatus,
+    FormStatus,
+    Generation,
+    ModelStatus,
+    PoppedForm,
+    PoppedJob,
+    Progress,
+    RequestStatus,
+    UserInfo,
+    WorkerInfo,
+)
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .horde_status import StatusMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 
 
-class HordeService(TextMixin, SweepMixin, StatusMixin, AccountsMixin):
+class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
 __all__ = [
     "Accepted",
+    "AlchemyStatus",
     "BadRequest",
     "Forbidden",
+    "FormStatus",
     "Generation",
     "HordeError",
     "HordeService",
     "InvalidAPIKey",
     "ModelStatus",
     "NotFound",
+    "PoppedForm",
     "PoppedJob",
     "Progress",
     "RequestNotFound",

@@ -119,3 +119,25 @@ class ModelStatus:
     queued: int
     jobs: int
     eta: int
+
+
+@dataclass(frozen=True, slots=True)
+class FormStatus:
+    form: str
+    state: str  # waiting | processing | done | faulted | cancelled
+    result: dict[str, Any] | None = None  # only once done
+
+
+@dataclass(frozen=True, slots=True)
+class AlchemyStatus:
+    state: str  # waiting | processing | partial | done | faulted | cancelled
+    forms: list[FormStatus]
+
+
+@dataclass(frozen=True, slots=True)
+class PoppedForm:
+    id: str
+    form: str
+    source_image: str
+    payload: dict[str, Any] | None = None
+    r2_upload: str | None = None

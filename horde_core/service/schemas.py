@@ -202,3 +202,40 @@ class TextSubmitSpec(BaseModel):
     state: Literal["ok", "censored", "faulted", "csam"] = "ok"
     seed: int | str | None = None
     gen_metadata: list[GenMetadataEntry] | None = None
+
+
+class AlchemyFormSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=64)
+    payload: dict[str, Any] | None = None
+
+
+class AlchemyRequestSpec(BaseModel):
+    model_config = _IGNORE
+    forms: list[AlchemyFormSpec] = Field(min_length=1, max_length=12)
+    source_image: str = Field(min_length=1)
+    trusted_workers: bool = False
+    slow_workers: bool = True
+    extra_slow_workers: bool = False
+    workers: list[str] = Field(default_factory=list, max_length=20)
+    worker_blacklist: bool = False
+    proxied_account: str | None = Field(None, max_length=200)
+    webhook: str | None = None
+
+
+class AlchemyPopSpec(BaseModel):
+    model_config = _IGNORE
+    name: str = Field(min_length=1, max_length=100)
+    forms: list[str] = Field(default_factory=list, max_length=50)
+    priority_usernames: list[str] = Field(default_factory=list, max_length=50)
+    amount: int = Field(1, ge=1, le=20)
+    max_tiles: int = Field(16, ge=1, le=256)
+    threads: int = Field(1, ge=1, le=50)
+    bridge_agent: str = Field("unknown:0:unknown", max_length=200)
+
+
+class AlchemySubmitSpec(BaseModel):
+    model_config = _IGNORE
+    id: str = Field(min_length=1, max_length=64)
+    result: Any = None
+    state: Literal["ok", "censored", "faulted", "csam"] = "ok"

@@ -41,7 +41,8 @@ class SweepMixin(WorkMixin):
             overdue = await lifecycle.overdue_jobs(conn, now)
             if not overdue:
                 return 0
-            requeued = await lifecycle.requeue(conn, [r.id for r in overdue], self.config.core.max_job_faults)
+            requeued = await lifecycle.requeue(conn, [r.id for r in overdue], self.config.core.max_job_faults,
+                                               max_form_attempts=self.config.core.max_form_attempts, now=now)
             for r in overdue:
                 if r.worker_id:
                     await conn.execute(update(_W).where(_W.c.id == r.worker_id)

@@ -257,17 +257,20 @@ class WorkMixin(ServiceBase):
         """A worker could not do the job: requeue it, or fault the request when it keeps failing."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
-            requeued = await lifecycle.requeue(conn, [job_id], self.config.core.max_job_faults, user.id)
+            requeued = await lifecycle.requeue(conn, [job_id], self.config.core.max_job_faults, owner_id=user.id,
+                                               max_form_attempts=self.config.core.max_form_attempts, now=now)
             if not requeued:
                 await self._explain_submit_failure(conn, job_id, user)
             await self._settle_faults(conn, requeued, now)
         self.note_waiting(kind)
         return 0
 
-    async def _settle_faults(self, conn: Any, requeued: dict[str, bool], now: float) -> None:
-        """A request that failed too often is faulted: its waiting jobs stop and are refunded."""
-        for rid, failed in requeued.items():
-            if failed and await lifecycle.set_request_state(conn, rid, REQ_FAULTED, now):
+    async def _settle_faults(self, conn: Any, requeued: dict[str, lifecycle.Requeued], now: float) -> None:
+        """Refund what failed for good: forms out of attempts, and whole requests that failed too often."""
+        for rid, outcome in requeued.items():
+            if outcome.faulted_jobs:
+                await settlement.refund_jobs(conn, now, rid, outcome.faulted_jobs, outcome.faulted_costs, "faulted")
+            if outcome.failed and await lifecycle.set_request_state(conn, rid, REQ_FAULTED, now):
                 count, costs = await lifecycle.cancel_waiting(conn, rid, now)
                 await settlement.refund_jobs(conn, now, rid, count, costs, "faulted")
 

@@ -1,0 +1,69 @@
+"""Interrogation ("alchemy") endpoints: client side and alchemist side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from horde_core.service import AlchemyStatus
+from horde_core.service.schemas import AlchemyPopSpec, AlchemyRequestSpec, AlchemySubmitSpec
+
+from .http import apikey, body, client_agent, ipaddr, ok, service
+
+routes = web.RouteTableDef()
+ALCHEMY_SKIP_KEYS = frozenset({"bridge_version", "untrusted", "worker_id"})
+
+
+def alchemy_status(s: AlchemyStatus) -> dict[str, Any]:
+    forms = []
+    for f in s.forms:
+        entry: dict[str, Any] = {"form": f.form, "state": f.state}
+        if f.result is not None:
+            entry["result"] = f.result
+        forms.append(entry)
+    return {"state": s.state, "forms": forms}
+
+
+@routes.post("/api/v2/interrogate/async")
+async def interrogate_async(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, AlchemyRequestSpec)
+    user = await svc.authenticate(apikey(request))
+    rid = await svc.request_interrogation(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
+    return ok({"id": rid}, status=202)
+
+
+@routes.get("/api/v2/interrogate/status/{id}")
+async def interrogate_status(request: web.Request) -> web.Response:
+    return ok(alchemy_status(await service(request).interrogation_status(request.match_info["id"])))
+
+
+@routes.delete("/api/v2/interrogate/status/{id}")
+async def interrogate_cancel(request: web.Request) -> web.Response:
+    return ok(alchemy_status(await service(request).cancel_interrogation(request.match_info["id"])))
+
+
+@routes.post("/api/v2/interrogate/pop")
+async def interrogate_pop(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, AlchemyPopSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    popped, skipped = await svc.pop_interrogation(user, spec, ipaddr=ipaddr(request))
+    forms = []
+    for f in popped:
+        entry: dict[str, Any] = {"id": f.id, "form": f.form, "source_image": f.source_image}
+        if f.payload:
+            entry["payload"] = f.payload
+        if f.r2_upload:
+            entry["r2_upload"] = f.r2_upload
+        forms.append(entry)
+    return ok({"forms": forms, "skipped": {k: v for k, v in skipped.items() if k in ALCHEMY_SKIP_KEYS}})
+
+
+@routes.post("/api/v2/interrogate/submit")
+async def interrogate_submit(request: web.Request) -> web.Response:
+    svc = service(request)
+    spec = await body(request, AlchemySubmitSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok({"reward": float(await svc.submit_interrogation(user, spec))})
