@@ -1,6 +1,7 @@
 """SQLAlchemy 2.0 typed tables. Plain data: no methods that commit, call out or know Discord."""
 
 from horde_core.models.base import Base, metadata
+from horde_core.models.communities import CommunitySettings, SettingsChange
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
@@ -9,11 +10,13 @@ from horde_core.models.workers import Worker, WorkerStat
 __all__ = [
     "ANONYMOUS_USER_ID",
     "Base",
+    "CommunitySettings",
     "Identity",
     "Job",
     "LedgerEntry",
     "Meta",
     "Request",
+    "SettingsChange",
     "User",
     "Worker",
     "WorkerStat",

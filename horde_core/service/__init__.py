@@ -2,6 +2,7 @@
 
 from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
+from .communities import CommunityMixin
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -21,7 +22,7 @@ from .sweeps import SweepMixin
 from .text import TextMixin
 
 
-class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin):
+class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

@@ -63,6 +63,8 @@ class ServiceBase:
         self.queue_version = 0
         self._buckets: dict[str, tuple[float, float]] = {}
         self._online: dict[str, tuple[float, list[WorkerRow]]] = {}
+        self._community_cache: dict[str, tuple[float, dict[str, object]]] = {}
+        self.fetch_url = None  # set by the HTTP adapter: downloads interrogation sources given as URLs
 
     @property
     def public_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Communities the core serves (a Discord guild is one): their settings and the change log."""
