@@ -77,6 +77,12 @@ async def run_cli(args: argparse.Namespace, config: AppConfig) -> int:
     return 0
 
 
+def _report_bot_exit(task: asyncio.Task[None]) -> None:
+    """The horde keeps serving its workers and API clients if the bot cannot run (e.g. a bad token)."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the Discord bot stopped; the horde keeps running: %s", task.exception())
+
+
 async def serve(config: AppConfig) -> None:
     service = await open_service(config)
     app = create_app(service, config)
@@ -94,12 +100,21 @@ async def serve(config: AppConfig) -> None:
     log.info("horde API on http://%s:%s (database: %s)", config.api.host, config.api.port, db_kind)
     log.info("workers and clients: use base URL %s/api/ with a key from "
              "`python main.py user create NAME`", config.public_url)
+    bot_task: asyncio.Task[None] | None = None
+    bot = None
     if config.bot.token:
-        log.warning("a bot token is set, but this build has no Discord bot yet; running the horde alone")
+        from bot import create_bot
+
+        bot = create_bot(config, service)
+        bot_task = asyncio.create_task(bot.start(config.bot.token))
+        bot_task.add_done_callback(_report_bot_exit)
+        log.info("Discord bot starting")
     else:
         log.info("no bot token (HORDE_BOT__TOKEN): running the horde alone")
     await stop.wait()
     log.info("shutting down")
+    if bot is not None:
+        await bot.close()
     await sweeper
     await runner.cleanup()
     await service.db.dispose()

@@ -1,1 +1,5 @@
-"""The Discord bot: the Bot subclass, guild settings and shared UI pieces (see issue 4)."""
+"""The Discord bot: the Bot subclass, guild settings and shared UI pieces."""
+
+from .app import HordeBot, create_bot
+
+__all__ = ["HordeBot", "create_bot"]

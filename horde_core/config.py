@@ -80,6 +80,10 @@ class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
     starting_kudos: int = 25
+    # Privileged intents: message content lets /chat threads continue from plain messages; members
+    # lets roles follow contributions. Both must also be enabled in the Discord developer portal.
+    message_content_intent: bool = True
+    members_intent: bool = False
 
 
 class AppConfig(BaseSettings):

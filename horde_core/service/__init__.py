@@ -1,5 +1,7 @@
 """HordeService: the one door into the core for the HTTP API, the CLI and the bot."""
 
+from horde_core.users.repo import UserRow
+
 from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
 from .communities import CommunityMixin
@@ -45,5 +47,6 @@ __all__ = [
     "RequestStatus",
     "TooMany",
     "UserInfo",
+    "UserRow",
     "WorkerInfo",
 ]

@@ -1,0 +1,62 @@
+"""The bot: a discord.py Bot built by a factory around the core's HordeService."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord.ext import commands
+
+from horde_core.config import AppConfig
+from horde_core.service import HordeService
+
+from . import settings as guild_settings
+from .errors import on_tree_error
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.account", "cogs.settings")
+
+
+class HordeBot(commands.AutoShardedBot):
+    """Holds the core service and the configuration; cogs reach the core only through `service`."""
+
+    def __init__(self, config: AppConfig, service: HordeService, *, sync_commands: bool = True,
+                 extensions: tuple[str, ...] = EXTENSIONS) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = config.bot.message_content_intent
+        intents.members = config.bot.members_intent
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents,
+                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True))
+        self.config = config
+        self.service = service
+        self.sync_commands = sync_commands
+        self.extensions_to_load = extensions
+        self.tree.on_error = on_tree_error
+
+    async def setup_hook(self) -> None:
+        for name in self.extensions_to_load:
+            await self.load_extension(name)
+        if self.sync_commands:
+            guild_id = self.config.bot.dev_guild_id
+            if guild_id:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d commands to development guild %s", len(synced), guild_id)
+            else:
+                synced = await self.tree.sync()
+                log.info("synced %d commands globally (may take up to an hour to appear)", len(synced))
+
+    async def guild_settings(self, guild_id: int | None) -> guild_settings.GuildSettings:
+        return await guild_settings.load(self.service, guild_id)
+
+    async def member_user(self, user: discord.abc.User):  # type: ignore[no-untyped-def]
+        from .members import core_user
+
+        return await core_user(self.service, user, self.config.bot.starting_kudos)
+
+
+def create_bot(config: AppConfig, service: HordeService, **kwargs: object) -> HordeBot:
+    """Build the bot; cogs are loaded in setup_hook when it logs in (or when tests call it)."""
+    return HordeBot(config, service, **kwargs)  # type: ignore[arg-type]

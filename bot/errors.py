@@ -1,0 +1,58 @@
+"""Every failure a member meets is answered privately, with what to do next."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from horde_core.service import HordeError
+
+log = logging.getLogger(__name__)
+
+HINTS = {
+    "KudosUpfront": "Earn kudos by attaching a GPU worker (`/worker key`), or ask for fewer steps, images or pixels.",
+    "TooManyPrompts": "Wait for your running requests to finish, then try again.",
+    "RateLimited": "Slow down a little and try again in a few seconds.",
+    "CorruptPrompt": "This prompt is against the rules of this community.",
+}
+
+
+class UserFacingError(Exception):
+    """Raised by cogs for a refusal a member should read as it is."""
+
+
+async def reply_private(interaction: discord.Interaction, content: str, **kwargs: object) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(content, ephemeral=True, **kwargs)  # type: ignore[arg-type]
+    else:
+        await interaction.response.send_message(content, ephemeral=True, **kwargs)  # type: ignore[arg-type]
+
+
+def explain(error: BaseException) -> str:
+    if isinstance(error, app_commands.CommandInvokeError):
+        error = error.original
+    if isinstance(error, UserFacingError):
+        return str(error)
+    if isinstance(error, HordeError):
+        hint = HINTS.get(error.rc, "")
+        return f"{error.message} {hint}".strip()
+    if isinstance(error, app_commands.MissingPermissions):
+        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {perms} permission for this."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server, not in direct messages."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} s."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    log.error("unexpected error in a command", exc_info=error)
+    return "Something went wrong on our side; it has been logged. Please try again."
+
+
+async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    try:
+        await reply_private(interaction, explain(error))
+    except discord.HTTPException:
+        log.exception("could not tell the member about an error")

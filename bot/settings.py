@@ -1,0 +1,117 @@
+"""Guild settings, declared once with their defaults and limits.
+
+The core stores what admins changed (opaque JSON per guild); everything else is the default
+declared here. Unknown keys and out-of-range values are refused with a message that says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from horde_core.service import HordeService
+
+
+class SettingError(ValueError):
+    """A value an admin tried to set that cannot be accepted; the message says what would be."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str
+    default: Any
+    description: str
+    minimum: int | None = None
+    maximum: int | None = None
+    multiple_of: int | None = None
+    choices: tuple[str, ...] = ()
+
+    def parse(self, raw: str) -> Any:
+        """Turn what an admin typed into a value of this setting's type, or refuse it."""
+        text = raw.strip()
+        if isinstance(self.default, bool):
+            lowered = text.lower()
+            if lowered in ("on", "true", "yes", "1", "enable", "enabled"):
+                return True
+            if lowered in ("off", "false", "no", "0", "disable", "disabled"):
+                return False
+            raise SettingError(f"`{self.key}` is on or off.")
+        if isinstance(self.default, int):
+            try:
+                value = int(text)
+            except ValueError:
+                raise SettingError(f"`{self.key}` is a whole number.") from None
+            if self.minimum is not None and value < self.minimum:
+                raise SettingError(f"`{self.key}` is at least {self.minimum}.")
+            if self.maximum is not None and value > self.maximum:
+                raise SettingError(f"`{self.key}` is at most {self.maximum}.")
+            if self.multiple_of and value % self.multiple_of:
+                raise SettingError(f"`{self.key}` is a multiple of {self.multiple_of}.")
+            return value
+        if isinstance(self.default, list):
+            ids = [part.strip().lstrip("<#").rstrip(">") for part in text.replace(",", " ").split()]
+            if not all(i.isdigit() for i in ids):
+                raise SettingError(f"`{self.key}` is a list of channels (mention them, or give their ids).")
+            return [int(i) for i in ids]
+        if self.choices and text not in self.choices:
+            raise SettingError(f"`{self.key}` is one of: {', '.join(self.choices)}.")
+        if len(text) > 200:
+            raise SettingError(f"`{self.key}` is at most 200 characters.")
+        return text
+
+
+SETTINGS: dict[str, Setting] = {s.key: s for s in (
+    Setting("generate", True, "Members may use /generate."),
+    Setting("chat", True, "Members may use /chat."),
+    Setting("describe", True, "Members may describe images."),
+    Setting("allowed_channels", [], "Channels where the bot answers (empty: everywhere)."),
+    Setting("default_model", "", "Model used when a member picks none (empty: any)."),
+    Setting("default_size", 512, "Default image width and height.", 64, 3072, 64),
+    Setting("max_size", 1024, "Largest width or height a member may ask for.", 64, 3072, 64),
+    Setting("default_steps", 30, "Default sampling steps.", 1, 500),
+    Setting("max_steps", 50, "Most sampling steps a member may ask for.", 1, 500),
+    Setting("max_images", 4, "Most images per /generate.", 1, 4),
+    Setting("nsfw", "age_restricted", "NSFW: only in age-restricted channels, or never.",
+            choices=("age_restricted", "never")),
+    Setting("daily_images", 0, "Images a member may generate per day (0: no limit).", 0, 100_000),
+    Setting("describe_nsfw_check", False, "Also run an NSFW check when describing images."),
+    Setting("alert_channel", 0, "Channel id for moderation alerts (0: none).", 0),
+)}
+
+
+@dataclass(slots=True)
+class GuildSettings:
+    """A guild's settings: what admins changed over the declared defaults."""
+
+    guild_id: int
+    changed: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in SETTINGS:
+            raise KeyError(key)
+        return self.changed.get(key, SETTINGS[key].default)
+
+    def items(self) -> list[tuple[Setting, Any, bool]]:
+        """(setting, value, changed?) for display."""
+        return [(s, self[s.key], s.key in self.changed) for s in SETTINGS.values()]
+
+
+def scope(guild_id: int) -> str:
+    return f"discord:guild:{guild_id}"
+
+
+async def load(service: HordeService, guild_id: int | None) -> GuildSettings:
+    if guild_id is None:
+        return GuildSettings(0)
+    stored = await service.community_settings(scope(guild_id))
+    return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})
+
+
+async def change(service: HordeService, guild_id: int, key: str, raw: str | None, actor: str) -> GuildSettings:
+    """Set (or with None, reset) one setting after validating it."""
+    setting = SETTINGS.get(key)
+    if setting is None:
+        raise SettingError(f"There is no setting `{key}`. Settings: {', '.join(SETTINGS)}.")
+    value = None if raw is None else setting.parse(raw)
+    stored = await service.update_community_settings(scope(guild_id), {key: value}, actor)
+    return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})

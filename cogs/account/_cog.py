@@ -1,0 +1,95 @@
+"""Members see their horde account and get the API key their GPU worker uses.
+
+Keys are shown only in ephemeral replies and never taken as a command option.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError
+
+
+def _base_url(bot: Any) -> str:
+    return f"{bot.service.public_url}/api/"
+
+
+class NewKeyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"account:newkey:(?P<user>\d+)"):
+    """Makes a new API key for the member who asked; works after a restart (state in the custom_id)."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Make a new key", style=discord.ButtonStyle.danger,
+                                           custom_id=f"account:newkey:{user_id}"))
+        self.user_id = user_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> NewKeyButton:
+        return cls(int(match["user"]))
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.user_id
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: Any = interaction.client
+        user = await bot.member_user(interaction.user)
+        key = await bot.service.regenerate_key(user.id)
+        await interaction.response.send_message(
+            f"Your new API key (any older key has stopped working):\n`{key}`\n"
+            f"Horde URL for your worker: `{_base_url(bot)}`\n"
+            "Keep it secret: anyone with it can spend your kudos.", ephemeral=True)
+
+
+class AccountCog(commands.Cog):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+
+    worker = app_commands.Group(name="worker", description="Attach GPU workers that earn kudos for you")
+
+    @app_commands.command(name="account", description="Your kudos, requests and workers")
+    async def account(self, interaction: discord.Interaction) -> None:
+        user = await self.bot.member_user(interaction.user)
+        info = await self.bot.service.user_info(user.id)
+        embed = discord.Embed(title=f"{interaction.user.display_name}'s horde account", colour=discord.Colour.blurple())
+        embed.add_field(name="Kudos", value=f"{info.kudos:,}")
+        requests = info.records["request"]
+        embed.add_field(name="Requests", value=f"{requests['image']} images · {requests['text']} texts · "
+                                               f"{requests['interrogation']} descriptions")
+        embed.add_field(name="Workers", value=str(len(info.worker_ids)))
+        done = info.records["fulfillment"]
+        embed.add_field(name="Served by your workers",
+                        value=f"{done['image']} images · {done['text']} texts · {done['interrogation']} forms")
+        embed.set_footer(text=f"Horde user {info.username}")
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @worker.command(name="key", description="Get the API key your GPU worker uses (shown only to you)")
+    async def worker_key(self, interaction: discord.Interaction) -> None:
+        await self.bot.member_user(interaction.user)
+        view = discord.ui.View(timeout=None)
+        view.add_item(NewKeyButton(interaction.user.id))
+        await interaction.response.send_message(
+            "A worker (reGen, the KoboldAI bridge, any AI Horde worker) attaches with an API key and earns kudos "
+            f"for you. Point it at `{_base_url(self.bot)}`.\n"
+            "Keys are stored hashed, so an old key cannot be shown again: make a new one below. "
+            "It replaces any key you had.", view=view, ephemeral=True)
+
+    @worker.command(name="list", description="Your workers and what they have done")
+    async def worker_list(self, interaction: discord.Interaction) -> None:
+        user = await self.bot.member_user(interaction.user)
+        info = await self.bot.service.user_info(user.id)
+        if not info.worker_ids:
+            raise UserFacingError("You have no workers yet. Use `/worker key` to attach one.")
+        lines = []
+        for worker_id in info.worker_ids:
+            w = await self.bot.service.get_worker(worker_id)
+            state = "online" if w.online else "offline"
+            if w.maintenance_mode:
+                state = "maintenance"
+            lines.append(f"**{w.name}** ({w.kind}, {state}) — {w.requests_fulfilled} jobs, "
+                         f"{w.kudos_generated + w.kudos_uptime:,} kudos")
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
