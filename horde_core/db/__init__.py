@@ -71,8 +71,11 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for reads that need no isolation from concurrent writers."""
+        """A read-only connection whose statements all see one snapshot (a check that counts jobs and
+        reads kudos must not mix two moments). SQLite's read transactions already do."""
         async with self._reader.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             yield conn
             await conn.rollback()
 
