@@ -26,6 +26,10 @@ class EventBus:
     def subscribe(self, name: str, handler: Handler) -> None:
         self._handlers[name].append(handler)
 
+    def unsubscribe(self, name: str, handler: Handler) -> None:
+        if handler in self._handlers.get(name, ()):
+            self._handlers[name].remove(handler)
+
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver after the caller's transaction committed; a failing handler never hurts the core."""
         for handler in self._handlers.get(name, ()):

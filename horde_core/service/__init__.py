@@ -20,11 +20,12 @@ from .dto import (
 )
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .horde_status import StatusMixin
+from .results import ResultsMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 
 
-class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin):
+class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin, ResultsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

@@ -1,0 +1,57 @@
+"""What the bot needs beyond the API: result bytes, a request's own settings, a member's usage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+
+from horde_core.models import Job
+from horde_core.queue import lifecycle
+from horde_core.queue.matching import unpack
+
+from .base import ServiceBase
+from .errors import RequestNotFound
+from .generation import parse_request_id
+
+_J = Job.__table__.c
+
+
+class ResultsMixin(ServiceBase):
+    async def image_bytes(self, job_id: str) -> bytes | None:
+        """The stored result of an image job, or None once pruned."""
+        async with self.db.read() as conn:
+            job = await lifecycle.job_row(conn, parse_request_id(job_id))
+        if job is None or not job.image_key or job.pruned:
+            return None
+        return await self.store.get(job.image_key)
+
+    async def request_outline(self, request_id: str) -> dict[str, Any]:
+        """A request's own settings, kept after its images are pruned, so a result can be rerolled."""
+        async with self.db.read() as conn:
+            row = await lifecycle.request_row(conn, parse_request_id(request_id))
+        if row is None:
+            raise RequestNotFound(f"Request {request_id} not found.")
+        return {"kind": row.kind, "prompt": row.prompt, "params": json.loads(row.params or "{}"),
+                "models": list(unpack(row.models)), "n": int(row.n), "nsfw": bool(row.nsfw),
+                "censor_nsfw": bool(row.censor_nsfw), "shared": bool(row.shared), "user_id": int(row.user_id),
+                "proxied_account": row.proxied_account, "img2img": bool(row.img2img)}
+
+    async def job_outline(self, job_id: str) -> tuple[dict[str, Any], bytes | None]:
+        """The settings of the request a job belongs to, and the job's image (None once pruned)."""
+        async with self.db.read() as conn:
+            job = await lifecycle.job_row(conn, parse_request_id(job_id))
+        if job is None:
+            raise RequestNotFound(f"Job {job_id} not found.")
+        return await self.request_outline(job.request_id), await self.image_bytes(job.id)
+
+    async def jobs_since(self, user_id: int, kind: str, since: float) -> int:
+        """Jobs a user asked for since a moment (daily limits count these)."""
+        from horde_core.models import Request
+
+        R = Request.__table__.c
+        async with self.db.read() as conn:
+            return int(await conn.scalar(
+                select(func.count()).select_from(Job.__table__.join(Request.__table__, R.id == _J.request_id))
+                .where(_J.user_id == user_id, _J.kind == kind, R.created_at >= since)) or 0)
