@@ -16,6 +16,14 @@ routes = web.RouteTableDef()
 
 TEXT_SKIP_KEYS = frozenset({"blacklist", "bridge_version", "kudos", "models", "nsfw", "performance", "untrusted",
                             "worker_id", "max_context_length", "max_length", "matching_softprompt"})
+# The KoboldAI payload a worker reads (AI Horde `ModelPayloadKobold`): client params the horde does not know
+# are ignored, not forwarded (strict workers reject unknown keys).
+TEXT_PAYLOAD_KEYS = frozenset({
+    "prompt", "n", "max_length", "max_context_length", "temperature", "top_p", "top_k", "top_a", "typical", "tfs",
+    "min_p", "rep_pen", "rep_pen_range", "rep_pen_slope", "sampler_order", "stop_sequence", "singleline",
+    "use_default_badwordsids", "smoothing_factor", "dynatemp_range", "dynatemp_exponent", "frmtadsnsp",
+    "frmtrmblln", "frmtrmspch", "frmttriminc",
+})
 
 
 def text_status(s: RequestStatus) -> dict[str, Any]:
@@ -37,7 +45,8 @@ def text_pop(job: PoppedJob) -> dict[str, Any]:
     skipped = {k: v for k, v in job.skipped.items() if k in TEXT_SKIP_KEYS}
     if not job.ids:
         return {"id": None, "ids": [], "payload": {}, "skipped": skipped, "softprompt": None}
-    return {"id": job.ids[0], "ids": job.ids, "payload": job.payload, "skipped": skipped,
+    payload = {k: v for k, v in job.payload.items() if k in TEXT_PAYLOAD_KEYS}
+    return {"id": job.ids[0], "ids": job.ids, "payload": payload, "skipped": skipped,
             "softprompt": job.softprompt, "model": job.model, "ttl": job.ttl}
 
 

@@ -16,6 +16,7 @@ class Worker(Base):
     info: Mapped[str] = mapped_column(Text, default="")
     bridge_agent: Mapped[str] = mapped_column(String(200), default="")
     models: Mapped[str] = mapped_column(Text, default="[]")  # JSON list (models or forms)
+    softprompts: Mapped[str] = mapped_column(Text, default="[]")  # JSON list (text workers)
     threads: Mapped[int] = mapped_column(Integer, default=1)
     nsfw: Mapped[bool] = mapped_column(Boolean, default=False)
     max_pixels: Mapped[int] = mapped_column(Integer, default=0)

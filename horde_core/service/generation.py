@@ -178,9 +178,9 @@ class GenerationMixin(ServiceBase):
         now = self.clock.now()
         async with self.db.transaction() as conn:
             row = await self._live_request(conn, request_id, kind)
+            await lifecycle.set_request_state(conn, row.id, REQ_CANCELLED, now)
             count, costs = await lifecycle.cancel_waiting(conn, row.id, now)
             await settlement.refund_jobs(conn, now, row.id, count, costs, "cancelled")
-            await lifecycle.set_request_state(conn, row.id, REQ_CANCELLED, now)
         return await self.status(request_id, kind)
 
     async def _generation(self, request: Any, job: Any) -> Generation:

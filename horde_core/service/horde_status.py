@@ -58,7 +58,8 @@ class StatusMixin(ServiceBase):
         return [WorkerProfile(id=w.id, owner_id=w.owner_id, kind=w.kind, models=frozenset(w.models),
                               trusted=w.owner_trusted, nsfw=w.nsfw, max_pixels=w.max_pixels, img2img=w.img2img,
                               painting=w.painting, post_processing=w.post_processing, lora=w.lora,
-                              max_length=w.max_length, max_context_length=w.max_context_length)
+                              max_length=w.max_length, max_context_length=w.max_context_length,
+                              softprompts=tuple(w.softprompts))
                 for w in await self.online_workers(kind)]
 
     async def worker_brief(self, worker_id: str | None) -> tuple[str, str]:

@@ -56,7 +56,7 @@ class TextMixin(GenerationMixin, WorkMixin):
         announced = {
             "models": sorted(set(spec.models)), "bridge_agent": spec.bridge_agent, "threads": spec.threads,
             "nsfw": spec.nsfw, "max_length": spec.max_length, "max_context_length": spec.max_context_length,
-            "ipaddr": ipaddr[:64],
+            "softprompts": sorted(set(spec.softprompts or ())), "ipaddr": ipaddr[:64],
         }
         ttl = self.config.core.text_job_ttl
         worker, request, claimed, model = await self._pop(

@@ -31,6 +31,7 @@ class WorkerRow:
     info: str
     bridge_agent: str
     models: list[str]
+    softprompts: list[str]
     threads: int
     nsfw: bool
     max_pixels: int
@@ -60,7 +61,8 @@ def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
     return WorkerRow(
         id=r.id, owner_id=int(r.owner_id), owner_name=f"{r.owner_name}#{r.owner_id}",
         owner_trusted=bool(r.owner_trusted), name=r.name, kind=r.kind, info=r.info,
-        bridge_agent=r.bridge_agent, models=json.loads(r.models or "[]"), threads=int(r.threads),
+        bridge_agent=r.bridge_agent, models=json.loads(r.models or "[]"),
+        softprompts=json.loads(r.softprompts or "[]"), threads=int(r.threads),
         nsfw=bool(r.nsfw), max_pixels=int(r.max_pixels), max_length=int(r.max_length),
         max_context_length=int(r.max_context_length), img2img=bool(r.img2img), painting=bool(r.painting),
         post_processing=bool(r.post_processing), lora=bool(r.lora), maintenance=bool(r.maintenance),
@@ -69,6 +71,13 @@ def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
         kudos_uptime=int(r.kudos_uptime), units_generated=int(r.units_generated),
         uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds),
     )
+
+
+def _encode(profile: dict[str, Any]) -> dict[str, Any]:
+    values = {**profile, "models": json.dumps(profile.get("models", []))}
+    if "softprompts" in values:
+        values["softprompts"] = json.dumps(values["softprompts"])
+    return values
 
 
 async def by_name(conn: AsyncConnection, name: str) -> WorkerRow | None:
@@ -96,7 +105,7 @@ async def listing(conn: AsyncConnection, *, kind: str | None = None, owner_id: i
 async def create(conn: AsyncConnection, now: float, owner_id: int, name: str, kind: str,
                  profile: dict[str, Any]) -> WorkerRow | None:
     """Register a worker; None when the name was taken meanwhile (the caller looks it up again)."""
-    values = {**profile, "models": json.dumps(profile.get("models", []))}
+    values = _encode(profile)
     try:
         async with conn.begin_nested():
             await conn.execute(insert(_workers).values(
@@ -109,7 +118,7 @@ async def create(conn: AsyncConnection, now: float, owner_id: int, name: str, ki
 
 async def check_in(conn: AsyncConnection, worker_id: str, now: float, profile: dict[str, Any]) -> None:
     """Write what a worker announced on its latest pop (debounced by the caller)."""
-    values = {**profile, "models": json.dumps(profile.get("models", []))}
+    values = _encode(profile)
     await conn.execute(update(_workers).where(_workers.c.id == worker_id)
                        .values(last_check_in=now, **values))
 
