@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate")
 
 
-class HordeBot(commands.AutoShardedBot):
+class HordeBot(commands.Bot):
     """Holds the core service and the configuration; cogs reach the core only through `service`."""
 
     def __init__(self, config: AppConfig, service: HordeService, *, sync_commands: bool = True,
@@ -57,6 +57,12 @@ class HordeBot(commands.AutoShardedBot):
         return await core_user(self.service, user, self.config.bot.starting_kudos)
 
 
-def create_bot(config: AppConfig, service: HordeService, **kwargs: object) -> HordeBot:
+class ShardedHordeBot(HordeBot, commands.AutoShardedBot):
+    """The same bot, sharded automatically for many guilds."""
+
+
+def create_bot(config: AppConfig, service: HordeService, *, sharded: bool | None = None,
+               **kwargs: object) -> HordeBot:
     """Build the bot; cogs are loaded in setup_hook when it logs in (or when tests call it)."""
-    return HordeBot(config, service, **kwargs)  # type: ignore[arg-type]
+    cls = ShardedHordeBot if (config.bot.sharded if sharded is None else sharded) else HordeBot
+    return cls(config, service, **kwargs)  # type: ignore[arg-type]

@@ -19,6 +19,10 @@ HINTS = {
 }
 
 
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages",
+                    "manage_roles": "Manage Roles"}  # as Discord's own settings name them
+
+
 class UserFacingError(Exception):
     """Raised by cogs for a refusal a member should read as it is."""
 
@@ -39,7 +43,7 @@ def explain(error: BaseException) -> str:
         hint = HINTS.get(error.rc, "")
         return f"{error.message} {hint}".strip()
     if isinstance(error, app_commands.MissingPermissions):
-        perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
         return f"You need the {perms} permission for this."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works in a server, not in direct messages."

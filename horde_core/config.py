@@ -83,6 +83,8 @@ class BotSettings(_Section):
     # Privileged intents: message content lets /chat threads continue from plain messages; members
     # lets roles follow contributions. Both must also be enabled in the Discord developer portal.
     message_content_intent: bool = True
+    # Shard automatically (discord.py's AutoShardedBot); one process serves many guilds.
+    sharded: bool = True
     members_intent: bool = False
 
 

@@ -100,8 +100,9 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ge
             await reply_private(interaction, "Only the member who asked for this, or a moderator, can delete it.")
             return
         await interaction.response.defer()
-        if interaction.message is not None:
-            await interaction.message.delete()
+        # For a button, the "original response" is the message it sits on; deleting it through the
+        # interaction webhook needs no channel permission.
+        await interaction.delete_original_response()
 
 
 DYNAMIC_ITEMS = (CancelButton, RerollButton, RetryButton, VaryButton, DeleteButton)

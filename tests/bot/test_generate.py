@@ -1,0 +1,152 @@
+"""/generate end to end: the real bot, the core, and a test worker over HTTP; buttons after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import aiohttp
+from PIL import Image
+
+from horde_core.config import AppConfig
+from horde_core.service import HordeService
+from tests.bot.conftest import build_bot
+from tests.bot.harness import DiscordHarness
+
+MODEL = "stable_diffusion"
+
+
+def webp(colour: tuple[int, int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(buf, format="WEBP")
+    return buf.getvalue()
+
+
+class FakeWorker:
+    """A clearly fake GPU worker: pops over HTTP and uploads a solid-colour WebP per job."""
+
+    def __init__(self, server, key: str, name: str = "Test GPU") -> None:  # type: ignore[no-untyped-def]
+        self.server, self.key, self.name = server, key, name
+        self.served: list[dict] = []  # type: ignore[type-arg]
+
+    async def pop(self, http: aiohttp.ClientSession) -> dict:  # type: ignore[type-arg]
+        async with http.post(self.server.make_url("/api/v2/generate/pop"), headers={"apikey": self.key},
+                             json={"name": self.name, "models": [MODEL], "max_pixels": 2048 * 2048,
+                                   "allow_img2img": True, "nsfw": False}) as r:
+            return await r.json()
+
+    async def serve(self, jobs: int) -> None:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2000):  # bounded: the bot's request appears within a few loop turns
+                if len(self.served) >= jobs:
+                    return
+                pop = await self.pop(http)
+                if not pop["id"]:
+                    await asyncio.sleep(0.005)
+                    continue
+                for job_id, url in zip(pop["ids"], pop["r2_uploads"]):
+                    assert (await http.put(url, data=webp((200, 40, 40)))).status == 200
+                    async with http.post(self.server.make_url("/api/v2/generate/submit"),
+                                         headers={"apikey": self.key},
+                                         json={"id": job_id, "generation": "R2", "state": "ok"}) as r:
+                        assert r.status == 200
+                    self.served.append(pop)
+        raise AssertionError("the worker never got the expected jobs")
+
+
+async def _worker(service: HordeService, server) -> FakeWorker:  # type: ignore[no-untyped-def]
+    _, key = await service.create_user("gpu-owner")
+    worker = FakeWorker(server, key)
+    async with aiohttp.ClientSession() as http:
+        assert (await worker.pop(http))["id"] is None  # online, serving MODEL
+    return worker
+
+
+async def test_generate_delivers_images_with_buttons_that_survive_a_restart(
+        h: DiscordHarness, service: HordeService, server, config: AppConfig) -> None:
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(2))
+    rec = await h.slash("generate", {"prompt": "a lighthouse at dusk", "images": 2, "model": MODEL, "seed": "7"},
+                        user=h.member(1))
+    await serving
+    assert rec.type == 5 and not rec.ephemeral  # deferred at once, publicly
+    final = rec.original
+    assert len(final.files) == 2 and all(f.filename.endswith(".webp") for f in final.files)
+    assert Image.open(io.BytesIO(final.files[0].data)).size == (64, 64)
+    embed = final.embeds[0]
+    assert embed["description"] == "a lighthouse at dusk"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Model"] == MODEL and sorted(fields["Seed"].split(", ")) == ["7", "8"] and fields["Worker"] == "Test GPU"
+    assert fields["Kudos"] == str(2 * (6 + 3))  # 512x512, 30 steps: 6 kudos + 3 tax, twice
+    ids = final.custom_ids
+    assert any(c.startswith("gen:reroll:") for c in ids) and f"gen:delete:{h.member(1).id}" in ids
+    assert sum(c.startswith("gen:vary:") for c in ids) == 2
+    progress_edits = [e for e in rec.edits if e.get("embeds") and e["embeds"][0]["title"] == "Generating…"]
+    assert 1 <= len(progress_edits) <= 2  # shown at once, then at most every 5 s
+    assert any(c.startswith("gen:cancel:") for c in (progress_edits[0]["components"][0]["components"][0]["custom_id"],))
+
+    # the request carried the member's identity, not the bot's
+    outline = await service.request_outline(next(c for c in ids if c.startswith("gen:reroll:")).split(":")[2])
+    assert outline["proxied_account"] == f"discord:{h.guild.id}:{h.member(1).id}"
+    member_user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert outline["user_id"] == member_user.id and member_user.kudos == config.bot.starting_kudos - 18
+
+    await h.restart(build_bot(config, service))
+    serving = asyncio.create_task(worker.serve(4))
+    reroll = await h.click(final, next(c for c in ids if c.startswith("gen:reroll:")), user=h.member(2))
+    await serving
+    rerolled = {f["name"]: f["value"] for f in reroll.original.embeds[0]["fields"]}
+    assert rerolled["Seed"] != "7, 8" and len(reroll.original.files) == 2
+    clicker = await service.user_for_identity(f"discord:{h.member(2).id}", "x")
+    assert clicker.kudos == config.bot.starting_kudos - 18  # whoever rerolls pays
+
+    refused = await h.click(final, f"gen:delete:{h.member(1).id}", user=h.member(2))
+    assert refused.ephemeral and "moderator" in refused.content and not final.deleted
+    deleted = await h.click(final, f"gen:delete:{h.member(1).id}", user=h.member(1))
+    assert deleted.type == 6 and final.deleted
+
+
+async def test_vary_starts_from_the_chosen_image(h: DiscordHarness, service: HordeService, server) -> None:
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(1))
+    rec = await h.slash("generate", {"prompt": "a cat", "model": MODEL}, user=h.member(1))
+    await serving
+    vary_id = next(c for c in rec.original.custom_ids if c.startswith("gen:vary:"))
+    serving = asyncio.create_task(worker.serve(2))
+    varied = await h.click(rec.original, vary_id, user=h.member(1))
+    await serving
+    assert worker.served[-1]["source_processing"] == "img2img" and worker.served[-1]["source_image"]
+    assert len(varied.original.files) == 1
+
+
+async def test_refusals_name_the_limit_and_cost_nothing(h: DiscordHarness, service: HordeService, server) -> None:
+    await _worker(service, server)
+    too_many = await h.slash("generate", {"prompt": "x", "steps": 80, "model": MODEL}, user=h.member(1))
+    assert too_many.original.deleted and too_many.followups[-1].ephemeral
+    assert "at most 50 steps" in too_many.followups[-1].content
+    await service.update_community_settings(f"discord:guild:{h.guild.id}", {"max_size": 768}, "admin")
+    big = await h.slash("generate", {"prompt": "x", "size": "large", "model": MODEL}, user=h.member(1))
+    assert "up to 768 pixels" in big.followups[-1].content
+    unserved = await h.slash("generate", {"prompt": "x", "model": "Deliberate"}, user=h.member(1))
+    assert "No worker serves `Deliberate`" in unserved.followups[-1].content and MODEL in unserved.followups[-1].content
+    user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert user.kudos == service.config.bot.starting_kudos
+    await service.update_community_settings(f"discord:guild:{h.guild.id}", {"generate": False}, "admin")
+    off = await h.slash("generate", {"prompt": "x"}, user=h.member(1))
+    assert "switched off" in off.followups[-1].content
+
+
+async def test_not_enough_kudos_says_how_to_earn(h: DiscordHarness, service: HordeService, server) -> None:
+    await _worker(service, server)
+    await service.update_community_settings(f"discord:guild:{h.guild.id}", {"max_size": 3072, "max_steps": 500},
+                                            "admin")
+    rec = await h.slash("generate", {"prompt": "x", "size": "large", "steps": 500, "images": 4, "model": MODEL},
+                        user=h.member(1))
+    answer = rec.followups[-1]
+    assert answer.ephemeral and "/worker key" in answer.content and "kudos" in answer.content
+
+
+async def test_model_autocomplete_shows_workers_and_queue(h: DiscordHarness, service: HordeService, server) -> None:
+    await _worker(service, server)
+    choices = await h.autocomplete("generate", "model", "stable", options={"prompt": "x"}, user=h.member(1))
+    assert choices and choices[0]["value"] == MODEL and "1 workers" in choices[0]["name"]
