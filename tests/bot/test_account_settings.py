@@ -30,10 +30,10 @@ async def test_worker_key_is_private_and_attaches_a_worker(h: DiscordHarness, se
     made = await h.click(rec, button, user=h.member(1))
     assert made.ephemeral
     key = next(part.strip("`") for part in made.content.split() if len(part.strip("`")) == 22)
-    async with aiohttp.ClientSession() as http:
-        async with http.post(server.make_url("/api/v2/generate/pop"), headers={"apikey": key},
-                             json={"name": "Member GPU", "models": ["stable_diffusion"]}) as r:
-            assert r.status == 200
+    async with aiohttp.ClientSession() as http, http.post(
+            server.make_url("/api/v2/generate/pop"), headers={"apikey": key},
+            json={"name": "Member GPU", "models": ["stable_diffusion"]}) as r:
+        assert r.status == 200
     listed = await h.slash("worker list", user=h.member(1))
     assert listed.ephemeral and "Member GPU" in listed.content and "online" in listed.content
     other = await h.slash("worker list", user=h.member(2))
