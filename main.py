@@ -45,7 +45,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 async def open_service(config: AppConfig) -> HordeService:
-    db = Database(config.database_url)
+    db = Database(config.database_url, pool_size=config.core.db_pool_size)
     await db.migrate()
     service = HordeService(config, db)
     await service.bootstrap()

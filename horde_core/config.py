@@ -39,6 +39,8 @@ class CoreSettings(_Section):
     data_dir: str = "./data"
     # Empty means a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://user@host/db
     database_url: str = ""
+    # PostgreSQL connections kept open (as many again may be opened under load).
+    db_pool_size: int = 20
     # Upload and image store: "local" (under data_dir/images).
     image_store: str = "local"
     horde_name: str = "hordebot"
@@ -120,7 +122,7 @@ class AppConfig(BaseSettings):
     def database_url(self) -> str:
         if self.core.database_url:
             return self.core.database_url
-        return f"sqlite+aiosqlite:///{Path(self.core.data_dir) / 'horde.db'}"
+        return f"sqlite:///{Path(self.core.data_dir) / 'horde.db'}"
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> AppConfig:

@@ -62,7 +62,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def db_url(backend: str, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
     if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/horde.db"
+        yield f"sqlite:///{tmp_path}/horde.db"
         return
     import asyncpg
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, update
+from sqlalchemy import BigInteger, Float, Integer, and_, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.ledger.book import (
@@ -38,40 +38,47 @@ class Settled:
     request_state: str
 
 
-def _settle_values(count: int, amount: Any, now: float, spent: bool) -> dict[str, Any]:
+def _settle(spent: bool) -> Any:
+    """The escrow update that settles `count` jobs of a request costing `costs` (plus its tax)."""
+    count = bindparam("count", type_=Integer)
+    amount = bindparam("costs", type_=BigInteger) + R.job_tax * count
     completes = R.settled + count >= R.n
     values = {
         "escrow": R.escrow - amount,
         "settled": R.settled + count,
         "state": case((and_(completes, R.state == "active"), "done"), else_=R.state),
-        "finished_at": case((completes, now), else_=R.finished_at),
+        "finished_at": case((completes, bindparam("now", type_=Float)), else_=R.finished_at),
     }
     if spent:
         values["kudos_spent"] = R.kudos_spent + amount
-    return values
+    return (update(_requests).where(R.id == bindparam("rid")).values(**values)
+            .returning(R.user_id, R.job_tax, R.state))
+
+
+# Built once (see ledger.book): these run on every submit.
+_PAY = _settle(spent=True)
+_REFUND = _settle(spent=False)
 
 
 async def hold(conn: AsyncConnection, now: float, user_id: int, request_id: str, amount: int,
                floor: int) -> bool:
-    """Move a request's whole price from its requester into escrow (the request row holds it)."""
-    if amount and not await debit_user(conn, user_id, amount, floor):
-        return False
+    """Move a request's whole price from its requester into escrow (the request row holds it).
+
+    The balance row is touched last, so on PostgreSQL its lock is held only until the commit."""
     await record(conn, now, Movement(user_account(user_id), escrow_account(request_id), amount, "hold",
                                      request_id))
-    return True
+    return not amount or await debit_user(conn, user_id, amount, floor)
 
 
 async def pay_job(conn: AsyncConnection, now: float, request_id: str, job_id: str, worker_owner: int,
                   cost: int) -> Settled:
     """A finished job: its cost goes to the worker's owner, the request's tax is burned."""
-    row = (await conn.execute(
-        update(_requests).where(R.id == request_id).values(**_settle_values(1, cost + R.job_tax, now, True))
-        .returning(R.user_id, R.job_tax, R.state))).one()
-    await credit_user(conn, worker_owner, cost)
+    row = (await conn.execute(_PAY, {"rid": request_id, "count": 1, "costs": cost, "now": now})).one()
     esc = escrow_account(request_id)
     await record(conn, now,
                  Movement(esc, user_account(worker_owner), cost, "generation", job_id),
                  Movement(esc, BURN, int(row.job_tax), "horde_tax", job_id))
+    await credit_user(conn, worker_owner, cost)
     return Settled(int(row.user_id), cost, int(row.job_tax), row.state)
 
 
@@ -81,14 +88,11 @@ async def refund_jobs(conn: AsyncConnection, now: float, request_id: str, count:
     taxes go back to the requester."""
     if count <= 0:
         return None
-    row = (await conn.execute(
-        update(_requests).where(R.id == request_id)
-        .values(**_settle_values(count, costs + R.job_tax * count, now, False))
-        .returning(R.user_id, R.job_tax, R.state))).one()
+    row = (await conn.execute(_REFUND, {"rid": request_id, "count": count, "costs": costs, "now": now})).one()
     amount = costs + int(row.job_tax) * count
-    await credit_user(conn, int(row.user_id), amount)
     await record(conn, now, Movement(escrow_account(request_id), user_account(int(row.user_id)), amount,
                                      reason, request_id))
+    await credit_user(conn, int(row.user_id), amount)
     return Settled(int(row.user_id), costs, int(row.job_tax), row.state)
 
 

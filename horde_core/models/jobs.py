@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from horde_core.models.base import Base
 
 _WAITING = text("state = 'waiting'")
+_ACTIVE = text("state IN ('waiting', 'processing')")
 
 
 class Request(Base):
@@ -81,6 +82,7 @@ class Job(Base):
         ),
         Index("ix_jobs_user_waiting", "user_id", "kind", "rank",
               postgresql_where=_WAITING, sqlite_where=_WAITING),
+        Index("ix_jobs_user_active", "user_id", postgresql_where=_ACTIVE, sqlite_where=_ACTIVE),
         Index("ix_jobs_request_state", "request_id", "state"),
         Index("ix_jobs_state_deadline", "state", "deadline"),
         Index("ix_jobs_finished", "finished_at"),

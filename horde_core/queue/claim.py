@@ -8,9 +8,24 @@ Both walk the partial index of waiting jobs in rank order and stop at the first 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request
@@ -64,10 +79,12 @@ def _first_query(worker: WorkerProfile, priority: bool) -> Any:
     return q, j
 
 
-async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
-                ttl: float) -> list[Any]:
-    """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
-    values = {"state": PROCESSING, "worker_id": worker.id, "popped_at": now, "deadline": now + ttl}
+@lru_cache(maxsize=2048)
+def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
+    """The claim for one worker profile, built once: a worker polls with the same profile for hours,
+    and building this statement costs more than running it."""
+    values = {"state": PROCESSING, "worker_id": worker.id, "popped_at": bindparam("now", type_=Float),
+              "deadline": bindparam("deadline", type_=Float)}
     J = _jobs.c
     if dialect == "postgresql":
         prio_q, jp = _first_query(worker, True)
@@ -92,7 +109,14 @@ async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amou
         )
         targets = select(J.id).where(J.request_id == pick, J.state == SQL_WAITING).limit(amount)
         stmt = update(_jobs).where(J.id.in_(targets)).values(**values)
-    return list((await conn.execute(stmt.returning(J.id, J.request_id, J.seed))).all())
+    return stmt.returning(J.id, J.request_id, J.seed)
+
+
+async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
+                ttl: float) -> list[Any]:
+    """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
+    stmt = _claim_statement(dialect, worker, amount)
+    return list((await conn.execute(stmt, {"now": now, "deadline": now + ttl})).all())
 
 
 async def claim_forms(conn: AsyncConnection, dialect: str, worker: WorkerProfile, image_forms: frozenset[str],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request, Worker
@@ -18,7 +18,6 @@ from horde_core.queue.states import (
     CANCELLED,
     DONE,
     FAULTED,
-    PROCESSING,
     REQ_EXPIRED,
     REQ_PRUNED,
     SQL_PROCESSING,
@@ -32,51 +31,66 @@ J = _jobs.c
 R = _requests.c
 
 
+# The statements on the hot paths (accept, pop, submit, check) are built once, with bind parameters:
+# constructing a statement costs several times more than running it on SQLite.
+_INSERT_REQUEST = insert(_requests)
+_INSERT_JOB = insert(_jobs)
+_REQUEST_ROW = select(_requests).where(R.id == bindparam("rid"))
+_JOB_ROW = select(_jobs).where(J.id == bindparam("jid"))
+_JOB_COUNTS = select(J.state, func.count()).where(J.request_id == bindparam("rid")).group_by(J.state)
+_QUEUE_POSITION = (select(func.count()).select_from(_jobs)
+                   .where(J.state == SQL_WAITING, J.kind == bindparam("kind"), J.rank < bindparam("rank")))
+_WAITING_ANY = select(J.id).where(J.state == SQL_WAITING, J.kind == bindparam("kind")).limit(1)
+_FINISHED_JOBS = (select(_jobs).where(J.request_id == bindparam("rid"), J.state == DONE)
+                  .order_by(J.finished_at, J.id))
+_JOBS_OF = select(_jobs).where(J.request_id == bindparam("rid")).order_by(J.id)
+# Matches the partial index ix_jobs_user_active, so the count never walks other users' jobs.
+_ACTIVE_OF_USER = (select(func.count()).select_from(_jobs)
+                   .where(J.user_id == bindparam("uid"), J.state.in_([SQL_WAITING, SQL_PROCESSING])))
+_OWNED_BY = J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == bindparam("owner")))
+_FINISH = (update(_jobs).where(J.id == bindparam("jid"), _OWNED_BY, J.state == SQL_PROCESSING)
+           .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))
+_SET_MODEL = update(_jobs).where(J.id.in_(bindparam("ids", expanding=True))).values(model=bindparam("model_in"))
+
+
 async def insert_request(conn: AsyncConnection, request: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
-    await conn.execute(insert(_requests).values(**request))
-    await conn.execute(insert(_jobs), jobs)
+    await conn.execute(_INSERT_REQUEST, request)
+    await conn.execute(_INSERT_JOB, jobs)
 
 
 async def request_row(conn: AsyncConnection, request_id: str) -> Any:
-    return (await conn.execute(select(_requests).where(R.id == request_id))).first()
+    return (await conn.execute(_REQUEST_ROW, {"rid": request_id})).first()
 
 
 async def job_row(conn: AsyncConnection, job_id: str) -> Any:
-    return (await conn.execute(select(_jobs).where(J.id == job_id))).first()
+    return (await conn.execute(_JOB_ROW, {"jid": job_id})).first()
 
 
 async def job_counts(conn: AsyncConnection, request_id: str) -> dict[str, int]:
-    rows = (await conn.execute(select(J.state, func.count()).where(J.request_id == request_id)
-                               .group_by(J.state))).all()
+    rows = (await conn.execute(_JOB_COUNTS, {"rid": request_id})).all()
     return {state: int(n) for state, n in rows}
 
 
 async def queue_position(conn: AsyncConnection, kind: str, rank: float) -> int:
     """Waiting jobs ahead of this rank (an index range count)."""
-    return int(await conn.scalar(select(func.count()).select_from(_jobs)
-                                 .where(J.state == SQL_WAITING, J.kind == kind, J.rank < rank)) or 0)
+    return int(await conn.scalar(_QUEUE_POSITION, {"kind": kind, "rank": rank}) or 0)
 
 
-async def waiting_count(conn: AsyncConnection, kind: str) -> int:
-    return int(await conn.scalar(select(func.count()).select_from(_jobs)
-                                 .where(J.state == SQL_WAITING, J.kind == kind)) or 0)
+async def anything_waiting(conn: AsyncConnection, kind: str) -> bool:
+    return await conn.scalar(_WAITING_ANY, {"kind": kind}) is not None
 
 
 async def finished_jobs(conn: AsyncConnection, request_id: str) -> list[Any]:
-    return list((await conn.execute(select(_jobs).where(J.request_id == request_id, J.state == DONE)
-                                    .order_by(J.finished_at, J.id))).all())
+    return list((await conn.execute(_FINISHED_JOBS, {"rid": request_id})).all())
 
 
 async def jobs_of(conn: AsyncConnection, request_id: str) -> list[Any]:
-    return list((await conn.execute(select(_jobs).where(J.request_id == request_id)
-                                    .order_by(J.id))).all())
+    return list((await conn.execute(_JOBS_OF, {"rid": request_id})).all())
 
 
 async def active_jobs_of_user(conn: AsyncConnection, user_id: int) -> int:
     """Jobs of a user still waiting or in flight (the concurrency limit counts these)."""
-    return int(await conn.scalar(
-        select(func.count()).select_from(_jobs)
-        .where(J.user_id == user_id, J.state.in_([WAITING, PROCESSING]))) or 0)
+    return int(await conn.scalar(_ACTIVE_OF_USER, {"uid": user_id}) or 0)
 
 
 def owned_by(user_id: int) -> Any:
@@ -87,10 +101,8 @@ def owned_by(user_id: int) -> Any:
 async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: float,
                      values: dict[str, Any]) -> Any:
     """Processing -> done, if a worker of `owner_id` holds the job; None when none does."""
-    return (await conn.execute(
-        update(_jobs).where(J.id == job_id, owned_by(owner_id), J.state == SQL_PROCESSING)
-        .values(state=DONE, finished_at=now, deadline=None, **values)
-        .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))).first()
+    params = {"jid": job_id, "owner": owner_id, "state": DONE, "finished_at": now, "deadline": None, **values}
+    return (await conn.execute(_FINISH, params)).first()
 
 
 @dataclass(slots=True)
@@ -136,7 +148,7 @@ async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int, *,
 
 
 async def set_model(conn: AsyncConnection, job_ids: list[str], model: str) -> None:
-    await conn.execute(update(_jobs).where(J.id.in_(job_ids)).values(model=model))
+    await conn.execute(_SET_MODEL, {"ids": job_ids, "model_in": model})
 
 
 async def set_reward(conn: AsyncConnection, job_id: str, reward: int) -> None:

@@ -128,7 +128,7 @@ class ServiceBase:
         if hit is not None and now - hit[1] < HINT_TTL:
             return hit[0]
         async with self.db.read() as conn:
-            waiting = await lifecycle.waiting_count(conn, kind) > 0
+            waiting = await lifecycle.anything_waiting(conn, kind)
         if hit is None or hit[0] != waiting:
             self.queue_version += 1
         self._hint[kind] = (waiting, now)

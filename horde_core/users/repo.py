@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,8 +55,11 @@ async def ensure_anonymous(conn: AsyncConnection, now: float, concurrency: int) 
         pass
 
 
+_BY_KEY_HASH = select(*_COLUMNS).where(_users.c.api_key_hash == bindparam("digest"))
+
+
 async def by_key_hash(conn: AsyncConnection, key_hash: str) -> UserRow | None:
-    row = (await conn.execute(select(*_COLUMNS).where(_users.c.api_key_hash == key_hash))).first()
+    row = (await conn.execute(_BY_KEY_HASH, {"digest": key_hash})).first()
     return _row(row) if row else None
 
 

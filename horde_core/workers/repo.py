@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import BigInteger, Float, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -127,26 +127,28 @@ async def set_fields(conn: AsyncConnection, worker_id: str, **values: Any) -> No
     await conn.execute(update(_workers).where(_workers.c.id == worker_id).values(**values))
 
 
+_REWARD = bindparam("reward", type_=BigInteger)
+_SECONDS = bindparam("seconds", type_=Float)
+_RECORD_WORKER = update(_workers).where(_workers.c.id == bindparam("wid")).values(
+    requests_fulfilled=_workers.c.requests_fulfilled + 1, kudos_generated=_workers.c.kudos_generated + _REWARD,
+    units_generated=_workers.c.units_generated + bindparam("units", type_=BigInteger))
+_RECORD_STAT = (update(_stats).where(_stats.c.worker_id == bindparam("wid"), _stats.c.model == bindparam("model_in"))
+                .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + _REWARD, seconds=_stats.c.seconds + _SECONDS))
+
+
 async def record_job(conn: AsyncConnection, worker_id: str, model: str, reward: int, units: int,
                      seconds: float) -> None:
     """Count one finished job on the worker and in its per-model statistics."""
-    await conn.execute(update(_workers).where(_workers.c.id == worker_id).values(
-        requests_fulfilled=_workers.c.requests_fulfilled + 1,
-        kudos_generated=_workers.c.kudos_generated + reward,
-        units_generated=_workers.c.units_generated + units))
-    done = await conn.execute(update(_stats).where(_stats.c.worker_id == worker_id, _stats.c.model == model)
-                              .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + reward,
-                                      seconds=_stats.c.seconds + seconds))
-    if done.rowcount == 0:
-        try:
-            async with conn.begin_nested():
-                await conn.execute(insert(_stats).values(worker_id=worker_id, model=model, jobs=1,
-                                                         kudos=reward, seconds=seconds))
-        except IntegrityError:
-            await conn.execute(update(_stats).where(_stats.c.worker_id == worker_id,
-                                                    _stats.c.model == model)
-                               .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + reward,
-                                       seconds=_stats.c.seconds + seconds))
+    params = {"wid": worker_id, "reward": reward, "units": units, "model_in": model, "seconds": seconds}
+    await conn.execute(_RECORD_WORKER, params)
+    if (await conn.execute(_RECORD_STAT, params)).rowcount:
+        return
+    try:
+        async with conn.begin_nested():
+            await conn.execute(insert(_stats).values(worker_id=worker_id, model=model, jobs=1, kudos=reward,
+                                                     seconds=seconds))
+    except IntegrityError:  # a concurrent first job of this model on this worker
+        await conn.execute(_RECORD_STAT, params)
 
 
 async def model_speeds(conn: AsyncConnection) -> dict[str, float]:

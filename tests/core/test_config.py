@@ -13,7 +13,7 @@ def test_defaults_are_the_embedded_setup(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch.delenv(key, raising=False)
     config = load_config()
     assert (config.api.host, config.api.port) == ("127.0.0.1", 7001)
-    assert config.database_url.startswith("sqlite+aiosqlite:///") and config.database_url.endswith("horde.db")
+    assert config.database_url.startswith("sqlite:///") and config.database_url.endswith("horde.db")
     assert config.public_url == "http://127.0.0.1:7001"
 
 

@@ -83,12 +83,10 @@ async def test_sql_claim_agrees_with_skip_reason(service: HordeService, make_use
                    "params": "{}", **row}
         job = {"id": str(uuid.uuid4()), "request_id": rid, "kind": "image", "user_id": user.id,
                "state": "waiting", "rank": 1.0}
-        async with service.db.engine.connect() as conn:
-            tx = await conn.begin()
+        async with service.db.rolled_back() as conn:
             await lifecycle.insert_request(conn, request, [job])
             claimed = await claims.claim(conn, service.db.dialect, prof, 1, 10.0, 60.0)
             skipped = await claims.skipped(conn, prof)
-            await tx.rollback()
         expected = skip_reason(traits, prof)
         assert bool(claimed) == (expected is None), (row, prof, expected)
         if expected is None:

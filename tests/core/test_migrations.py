@@ -18,7 +18,7 @@ async def test_migrations_match_models(db_url: str) -> None:
         def diff(sync_conn):  # type: ignore[no-untyped-def]
             return compare_metadata(MigrationContext.configure(sync_conn), metadata)
 
-        async with db.engine.connect() as conn:
+        async with db.read() as conn:
             changes = await conn.run_sync(diff)
         assert changes == []
     finally:
