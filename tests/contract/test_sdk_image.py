@@ -18,7 +18,6 @@ import pytest
 from horde_sdk.ai_horde_api.ai_horde_clients import (
     AIHordeAPIAsyncClientSession,
     AIHordeAPIAsyncManualClient,
-    AIHordeAPIAsyncSimpleClient,
 )
 from horde_sdk.ai_horde_api.apimodels import (
     AIHordeHeartbeatRequest,
@@ -61,46 +60,26 @@ from horde_sdk.ai_horde_api.apimodels import (
     UserDetailsResponse,
 )
 from horde_sdk.ai_horde_api.consts import GENERATION_STATE, MODEL_STATE, MODEL_TYPE, WORKER_TYPE
-from horde_sdk.generic_api.apimodels import HordeRequest, RequestErrorResponse
+from horde_sdk.generic_api.apimodels import RequestErrorResponse
 from PIL import Image
 
 from horde_core.queue import lifecycle
 from horde_core.service import HordeService
+from tests.contract.sdk import call, tiny_webp
 
 MODEL = "stable_diffusion"
 BRIDGE = "AI Horde Worker reGen:8.0.1-citests:https://github.com/Haidra-Org/horde-worker-reGen"
 POLL_LIMIT = 400  # x 0.02 s: a bound on every wait for the other task, never a timing assumption
 
 
-def tiny_webp(color: tuple[int, int, int] = (200, 30, 60), size: tuple[int, int] = (64, 64)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="WEBP", lossless=True)
-    return out.getvalue()
 
 
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
-@pytest.fixture
-def manual(http: aiohttp.ClientSession) -> AIHordeAPIAsyncManualClient:
-    return AIHordeAPIAsyncManualClient(http)
 
 
-@pytest.fixture
-def simple(http: aiohttp.ClientSession) -> AIHordeAPIAsyncSimpleClient:
-    return AIHordeAPIAsyncSimpleClient(aiohttp_session=http)
 
 
-async def call(client: Any, request: HordeRequest, expected: type[Any]) -> Any:
-    """Submit through the SDK and insist that strict parsing produced the expected model."""
-    response = await client.submit_request(request, expected)
-    assert not isinstance(response, RequestErrorResponse), (
-        f"{type(request).__name__}: {response.message} rc={response.rc} {response.object_data}")
-    assert isinstance(response, expected), type(response)
-    return response
 
 
 def pop_request(key: str, name: str, **kwargs: Any) -> ImageGenerateJobPopRequest:

@@ -14,11 +14,9 @@ import uuid
 from typing import Any
 
 import aiohttp
-import pytest
 from horde_sdk.ai_horde_api.ai_horde_clients import (
     AIHordeAPIAsyncClientSession,
     AIHordeAPIAsyncManualClient,
-    AIHordeAPIAsyncSimpleClient,
 )
 from horde_sdk.ai_horde_api.apimodels import (
     AlchemyAsyncRequest,
@@ -60,11 +58,13 @@ from horde_sdk.ai_horde_api.apimodels import (
 )
 from horde_sdk.ai_horde_api.apimodels.base import JobSubmitResponse
 from horde_sdk.ai_horde_api.consts import GENERATION_STATE, KNOWN_ALCHEMY_TYPES, MODEL_STATE, MODEL_TYPE, WORKER_TYPE
-from horde_sdk.generic_api.apimodels import HordeRequest, RequestErrorResponse
+from horde_sdk.generic_api.apimodels import RequestErrorResponse
 from PIL import Image
 
 from horde_core.ledger import pricing
 from horde_core.service import HordeService
+from tests.contract.sdk import call
+from tests.contract.sdk import tiny_webp as _tiny_webp
 from tests.helpers import assert_books_balance
 
 TEXT_MODEL = "koboldcpp/LLaMA2-13B-Tiefighter"
@@ -72,39 +72,23 @@ KOBOLD_BRIDGE = "KoboldAI Bridge:10:https://github.com/db0/KoboldAI-Horde-Bridge
 PROMPT = "Once upon a time"
 SOFTPROMPT = "fantasy-sp"
 POLL_LIMIT = 400  # x 0.02 s: a bound on every wait for the other task, never a timing assumption
+
 FORMS = [KNOWN_ALCHEMY_TYPES.caption, KNOWN_ALCHEMY_TYPES.nsfw]
 PIXEL = (200, 30, 60)
 
 
 def tiny_webp(color: tuple[int, int, int] = PIXEL, size: tuple[int, int] = (96, 64)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, format="WEBP", lossless=True)
-    return out.getvalue()
+    return _tiny_webp(color, size)
 
 
-@pytest.fixture
-async def http() -> Any:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
-@pytest.fixture
-def manual(http: aiohttp.ClientSession) -> AIHordeAPIAsyncManualClient:
-    return AIHordeAPIAsyncManualClient(http)
 
 
-@pytest.fixture
-def simple(http: aiohttp.ClientSession) -> AIHordeAPIAsyncSimpleClient:
-    return AIHordeAPIAsyncSimpleClient(aiohttp_session=http)
 
 
-async def call(client: Any, request: HordeRequest, expected: type[Any]) -> Any:
-    """Submit through the SDK and insist that strict parsing produced the expected model."""
-    response = await client.submit_request(request, expected)
-    assert not isinstance(response, RequestErrorResponse), (
-        f"{type(request).__name__}: {response.message} rc={response.rc} {response.object_data}")
-    assert isinstance(response, expected), type(response)
-    return response
+
+
 
 
 async def raw_json(http: aiohttp.ClientSession, method: str, url: Any, *, status: int = 200, **kwargs: Any) -> Any:
