@@ -1,0 +1,158 @@
+"""The load generator: keep-alive clients with a fixed number of requests in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections import Counter
+
+import aiohttp
+from _infra import REQUEST_BODY, BenchError, Errors, Phase, dumps, headers, pop_body, tiny_webp_b64
+
+
+class Load:
+    """The client side: one keep-alive session, the keys, and the request loops."""
+
+    def __init__(self, http: aiohttp.ClientSession, errors: Errors, concurrency: int) -> None:
+        self.http, self.errors, self.concurrency = http, errors, concurrency
+        self.webp = tiny_webp_b64()
+        self.worker_names = [f"bench-worker-{i:02d}" for i in range(concurrency)]
+        self.pop_bodies = [pop_body(n) for n in self.worker_names]
+        self.worker_key = ""
+        self.request_keys: list[str] = []
+        self.max_errors = 200
+
+    async def post(self, url: str, body: bytes, hdrs: dict[str, str], where: str) -> tuple[int, bytes, float]:
+        t = time.perf_counter()
+        try:
+            async with self.http.post(url, data=body, headers=hdrs) as r:
+                data = await r.read()
+                status = r.status
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            self.error(where, f"{type(exc).__name__}: {exc}")
+            return -1, b"", time.perf_counter() - t
+        return status, data, time.perf_counter() - t
+
+    def error(self, where: str, what: str) -> None:
+        self.errors.add(where, what)
+        if sum(self.errors.counts.values()) > self.max_errors:
+            raise BenchError(f"more than {self.max_errors} errors; giving up")
+
+    async def empty_pops(self, base: str, seconds: float, phase: Phase | None, where: str) -> int:
+        """Pop as fast as `concurrency` loops allow for `seconds`; every answer must be the empty job."""
+        url = f"{base}/api/v2/generate/pop"
+        hdrs = headers(self.worker_key or "x" * 22)
+        deadline = time.perf_counter() + seconds
+        lat = phase.lat("pop (empty)") if phase else None
+        done = 0
+
+        async def loop(i: int) -> None:
+            nonlocal done
+            body = self.pop_bodies[i]
+            while time.perf_counter() < deadline:
+                status, data, dt = await self.post(url, body, hdrs, where)
+                if status != 200:
+                    if status != -1:
+                        self.error(where, f"HTTP {status}: {data[:300]!r}")
+                    continue
+                if json.loads(data).get("id") is not None:
+                    self.error(where, "the queue is not empty: a pop returned a job")
+                    continue
+                done += 1
+                if lat is not None:
+                    lat.append(dt)
+
+        if phase:
+            phase.begin()
+        await asyncio.gather(*(loop(i) for i in range(self.concurrency)))
+        if phase:
+            phase.end()
+        return done
+
+    async def fill(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str) -> list[float]:
+        """Queue `count` one-image requests, keys round-robin; returns completion times (perf_counter)."""
+        url = f"{base}/api/v2/generate/async"
+        lat = phase.lat("async")
+        deadline = time.perf_counter() + cap_seconds
+        started = 0
+        finished: list[float] = []
+
+        async def loop(i: int) -> None:
+            nonlocal started
+            hdrs = headers(self.request_keys[i % len(self.request_keys)])
+            while started < count and time.perf_counter() < deadline:
+                started += 1
+                status, data, dt = await self.post(url, REQUEST_BODY, hdrs, where)
+                if status != 202:
+                    started -= 1
+                    if status != -1:
+                        self.error(where, f"HTTP {status}: {data[:300]!r}")
+                    continue
+                finished.append(time.perf_counter())
+                lat.append(dt)
+
+        phase.begin()
+        await asyncio.gather(*(loop(i) for i in range(self.concurrency)))
+        phase.end()
+        return finished
+
+    async def cycles(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str) -> tuple[int, int]:
+        """`concurrency` workers loop pop -> submit until `count` jobs were claimed; returns (cycles, empty pops)."""
+        pop_url, submit_url = f"{base}/api/v2/generate/pop", f"{base}/api/v2/generate/submit"
+        hdrs = headers(self.worker_key)
+        pop_lat, submit_lat = phase.lat("pop (job)"), phase.lat("submit")
+        deadline = time.perf_counter() + cap_seconds
+        issued = done = empty = 0
+
+        async def worker(i: int) -> None:
+            nonlocal issued, done, empty
+            body = self.pop_bodies[i]
+            while issued < count and time.perf_counter() < deadline:
+                issued += 1  # a pop in flight counts, so exactly `count` jobs are claimed
+                status, data, dt = await self.post(pop_url, body, hdrs, where)
+                if status != 200:
+                    issued -= 1
+                    if status != -1:
+                        self.error(where, f"pop HTTP {status}: {data[:300]!r}")
+                    continue
+                job_id = json.loads(data).get("id")
+                if not job_id:
+                    issued -= 1
+                    empty += 1  # the last jobs are in other workers' hands (or SKIP LOCKED hid them)
+                    await asyncio.sleep(0.005)
+                    continue
+                pop_lat.append(dt)
+                sub = dumps({"id": job_id, "generation": self.webp, "state": "ok", "seed": "1234"})
+                status, data, dt = await self.post(submit_url, sub, hdrs, where)
+                if status != 200:
+                    if status != -1:
+                        self.error(where, f"submit HTTP {status}: {data[:300]!r}")
+                    continue
+                submit_lat.append(dt)
+                done += 1
+
+        phase.begin()
+        await asyncio.gather(*(worker(i) for i in range(self.concurrency)))
+        phase.end()
+        return done, empty
+
+    async def first_pops(self, base: str, label: str, n: int = 32) -> tuple[Counter[int], int, list[str]]:
+        """`n` pops at once from one worker name nobody used yet; returns statuses, worker rows, bodies."""
+        name = f"bench-new-{label}-{uuid.uuid4().hex[:8]}"
+        body = pop_body(name)
+        hdrs = headers(self.worker_key)
+        url = f"{base}/api/v2/generate/pop"
+        results = await asyncio.gather(*(self.post(url, body, hdrs, f"(e) {label}") for _ in range(n)))
+        statuses = Counter(status for status, _, _ in results)
+        bad = [f"HTTP {s}: {d[:300]!r}" for s, d, _ in results if s != 200]
+        async with self.http.get(f"{base}/api/v2/workers", params={"type": "image"}) as r:
+            workers = await r.json() if r.status == 200 else []
+        rows = sum(1 for w in workers if isinstance(w, dict) and w.get("name") == name)
+        return statuses, rows, bad
+
+
+# --- report ----------------------------------------------------------------------------------------
+
+
