@@ -8,6 +8,7 @@ import io
 import aiohttp
 from PIL import Image
 
+from cogs.generate._views import progress_view
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 from tests.bot.conftest import build_bot
@@ -151,3 +152,44 @@ async def test_model_autocomplete_shows_workers_and_queue(h: DiscordHarness, ser
     await _worker(service, server)
     choices = await h.autocomplete("generate", "model", "stable", options={"prompt": "x"}, user=h.member(1))
     assert choices and choices[0]["value"] == MODEL and "1 workers" in choices[0]["name"]
+
+
+async def test_cancel_is_for_the_requester_and_refunds(h: DiscordHarness, service: HordeService, server) -> None:
+    await _worker(service, server)
+    cog = h.bot.get_cog("Generate")
+    followed: list[str] = []
+
+    async def show_progress_only(interaction, rid, cost, user_id):  # type: ignore[no-untyped-def]
+        """Post the progress message and stop watching, so the test can press its buttons."""
+        followed.append(rid)
+        await interaction.edit_original_response(embed=None, content="Generating…",
+                                                 view=progress_view(rid, user_id))
+
+    cog._follow = show_progress_only
+    rec = await h.slash("generate", {"prompt": "never mind", "model": MODEL}, user=h.member(1))
+    custom_id = f"gen:cancel:{followed[0]}:{h.member(1).id}"
+    assert custom_id in rec.original.custom_ids
+    other = await h.click(rec.original, custom_id, user=h.member(2))
+    assert other.ephemeral and "Only the member" in other.content
+    assert (await service.check(followed[0])).waiting == 1
+    owner = await h.click(rec.original, custom_id, user=h.member(1))
+    assert owner.ephemeral and "Cancelled" in owner.content
+    progress = await service.check(followed[0])
+    assert progress.waiting == 0 and progress.done
+    user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert user.kudos == service.config.bot.starting_kudos
+
+
+async def test_timeout_offers_a_retry(h: DiscordHarness, service: HordeService, server) -> None:
+    worker = await _worker(service, server)
+    h.bot.get_cog("Generate").timeout = 0.0  # nobody serves it in time
+    rec = await h.slash("generate", {"prompt": "slow", "model": MODEL}, user=h.member(1))
+    assert "in time" in rec.original.content
+    retry = next(c for c in rec.original.custom_ids if c.startswith("gen:retry:"))
+    h.bot.get_cog("Generate").timeout = 60.0
+    serving = asyncio.create_task(worker.serve(1))
+    again = await h.click(rec.original, retry, user=h.member(1))
+    await serving
+    assert len(again.original.files) == 1
+    user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert user.kudos == service.config.bot.starting_kudos - 9  # the timed-out one was refunded
