@@ -78,6 +78,24 @@ class CoreSettings(_Section):
     worker_online_window: int = 300
 
 
+class SafetySettings(_Section):
+    # Strikes expire after this many seconds.
+    strike_ttl: int = 86400
+    # A member (or key, or anonymous IP) is timed out after each strike: first this long, then this much longer
+    # for each further live strike (3, 9, 15, ... minutes).
+    timeout_first: int = 180
+    timeout_step: int = 360
+    # A community whose members gather this many strikes within the window is throttled, then suspended.
+    community_window: int = 3600
+    community_throttle_at: int = 5
+    community_suspend_at: int = 10
+    community_suspension: int = 86400
+    # While throttled, each member of the community may send one image request per this many seconds.
+    throttle_interval: float = 60.0
+    # Days the moderation log (blocked prompts: the prompt, who, where, why) is kept.
+    audit_retention_days: int = 30
+
+
 class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
@@ -99,6 +117,7 @@ class AppConfig(BaseSettings):
 
     api: ApiSettings = Field(default_factory=ApiSettings)
     core: CoreSettings = Field(default_factory=CoreSettings)
+    safety: SafetySettings = Field(default_factory=SafetySettings)
     bot: BotSettings = Field(default_factory=BotSettings)
 
     @classmethod

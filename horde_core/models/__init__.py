@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed tables. Plain data: no methods that commit, call out or know Discord."""
 
+from horde_core.models.abuse import ModerationEntry, Penalty, Strike
 from horde_core.models.base import Base, metadata
 from horde_core.models.communities import CommunitySettings, SettingsChange
 from horde_core.models.jobs import Job, Request
@@ -15,8 +16,11 @@ __all__ = [
     "Job",
     "LedgerEntry",
     "Meta",
+    "ModerationEntry",
+    "Penalty",
     "Request",
     "SettingsChange",
+    "Strike",
     "User",
     "Worker",
     "WorkerStat",

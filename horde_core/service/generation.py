@@ -16,9 +16,9 @@ from horde_core.queue.states import ACTIVE, GONE, PROCESSING, REQ_CANCELLED, REQ
 from horde_core.storage.images import NotAnImage, b64decode, to_webp
 from horde_core.users.repo import UserRow
 
-from .base import ServiceBase
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
+from .safety import SafetyMixin
 from .schemas import ImageRequestSpec
 
 DEFAULT_SECONDS_PER_JOB = 10.0
@@ -40,7 +40,7 @@ def parse_request_id(request_id: str) -> str:
         raise RequestNotFound(f"Request with ID '{request_id}' not found.") from None
 
 
-class GenerationMixin(ServiceBase):
+class GenerationMixin(SafetyMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
                              ipaddr: str = "") -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run."""
@@ -106,6 +106,8 @@ class GenerationMixin(ServiceBase):
         """Concurrency check, kudos hold and insert: one transaction."""
         limit = self.config.core.anonymous_concurrency if user.anonymous else user.concurrency
         now = request["created_at"]
+        await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"),
+                                            request.get("ipaddr", "")))
         async with self.db.transaction() as conn:
             active = await lifecycle.active_jobs_of_user(conn, user.id)
             if active + len(jobs) > limit and not user.anonymous:

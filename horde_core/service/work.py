@@ -17,9 +17,10 @@ from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
 from horde_core.workers import repo as workers_repo
 
-from .base import CachedWorker, ServiceBase
+from .base import CachedWorker
 from .dto import PoppedJob
 from .errors import BadRequest, Forbidden, NotFound
+from .safety import SafetyMixin
 from .schemas import ImagePopSpec, SubmitSpec
 
 NAME_TTL = 60.0
@@ -29,7 +30,7 @@ def image_key(job_id: str) -> str:
     return f"img/{job_id}.webp"
 
 
-class WorkMixin(ServiceBase):
+class WorkMixin(SafetyMixin):
     # --- registry -------------------------------------------------------------------------
 
     async def _worker_for_pop(self, user: UserRow, kind: str, name: str, announced: dict[str, Any],
@@ -236,9 +237,19 @@ class WorkMixin(ServiceBase):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now))
+        if csam:
+            await self._strike_for_csam(done.request_id)
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
                                              "censored": censored})
         return reward
+
+    async def _strike_for_csam(self, request_id: str) -> None:
+        """A worker's csam verdict is a strike against whoever asked (the member, never the bot)."""
+        async with self.db.read() as conn:
+            request = await lifecycle.request_row(conn, request_id)
+        who = self.subject(int(request.user_id), int(request.user_id) == 0, request.proxied_account, request.ipaddr)
+        await self.record_strike(who, "csam", prompt=request.prompt, verdict={"worker_verdict": "csam"},
+                                 client_agent=request.client_agent, action="csam", request_id=request_id)
 
     async def _explain_submit_failure(self, conn: Any, job_id: str, user: UserRow) -> None:
         job = await lifecycle.job_row(conn, job_id)
