@@ -16,6 +16,7 @@ from horde_core.ledger import pricing, settlement
 from horde_core.models import Worker
 from horde_core.queue import lifecycle
 from horde_core.queue.states import REQ_EXPIRED
+from horde_core.safety import repo as safety_repo
 from horde_core.workers import repo as workers_repo
 
 from .work import WorkMixin
@@ -29,7 +30,8 @@ class SweepMixin(WorkMixin):
     async def sweep(self) -> dict[str, int]:
         """One pass of every sweep; returns how much each did."""
         done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
-                "pruned": await self._prune(), "uptime": await self._pay_uptime()}
+                "pruned": await self._prune(), "uptime": await self._pay_uptime(),
+                "audit_pruned": await self._prune_audit()}
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)
@@ -71,6 +73,12 @@ class SweepMixin(WorkMixin):
         async with self.db.transaction() as conn:
             await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
         return len(images)
+
+    async def _prune_audit(self) -> int:
+        """The moderation log keeps blocked prompts only as long as configured."""
+        before = self.clock.now() - self.config.safety.audit_retention_days * 86400
+        async with self.db.transaction() as conn:
+            return await safety_repo.prune_log(conn, before)
 
     async def _pay_uptime(self) -> int:
         now = self.clock.now()

@@ -100,3 +100,12 @@ async def test_operator_suspends_and_lifts_and_strikes_expire(service: HordeServ
     clock.advance(service.config.safety.strike_ttl + 1)
     assert await service.community_strikes("discord:5") == []
     await service.request_images(user, member_request(5, 2))
+
+
+async def test_the_moderation_log_is_kept_for_its_retention(service: HordeService, make_user, clock: FakeClock) -> None:
+    user, _ = await make_user("u")
+    await service.record_strike(service.subject(user.id, False, "discord:3:4", ""), "blocked_prompt",
+                                prompt="the prompt", verdict={"groups": ["underage", "sexual"]})
+    assert (await service.sweep())["audit_pruned"] == 0
+    clock.advance(service.config.safety.audit_retention_days * 86400 + 1)
+    assert (await service.sweep())["audit_pruned"] == 1
