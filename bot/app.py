@@ -15,7 +15,7 @@ from .errors import on_tree_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate")
+EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate", "cogs.chat", "cogs.describe", "cogs.abuse")
 
 
 class HordeBot(commands.Bot):

@@ -100,6 +100,8 @@ class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
     starting_kudos: int = 25
+    # Discord user ids of the bot's operators (they see every guild's abuse and can suspend guilds).
+    owner_ids: list[int] = Field(default_factory=list)
     # Privileged intents: message content lets /chat threads continue from plain messages; members
     # lets roles follow contributions. Both must also be enabled in the Discord developer portal.
     message_content_intent: bool = True

@@ -57,7 +57,8 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             raise BadRequest("Each form may be requested once.", rc="DuplicateForm")
         if self.rate_limited(f"alchemy:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
-        await self._flood_control(user, client_agent)
+        # A proxying service (the bot) is one client agent for many members, each capped as a user.
+        await self._flood_control(user, "" if spec.proxied_account else client_agent)
         source, width, height = await self._source_image(spec.source_image)
         now = self.clock.now()
         rid = str(uuid.uuid4())

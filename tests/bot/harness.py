@@ -440,6 +440,9 @@ def _channel_json(channel: discord.abc.GuildChannel | discord.Thread) -> dict[st
             "locked": channel.locked,
         }
         data["owner_id"] = str(channel.owner_id)
+        data["message_count"] = channel.message_count or 0
+        data["member_count"] = channel.member_count or 0
+        data["rate_limit_per_user"] = channel.slowmode_delay or 0
     else:
         data["permission_overwrites"] = _overwrites_json(channel)
         data["topic"] = getattr(channel, "topic", None)
@@ -643,6 +646,7 @@ class DiscordHarness:
         state._translator = old_state._translator
         state.allowed_mentions = old_state.allowed_mentions
         state.application_id = old_state.application_id or state.user.id
+        state.loop = old_state.loop  # set by _async_setup_hook; channel.typing() schedules its task on it
         self._patch_state(state)
         self._patch_http(bot.http)
         await bot.setup_hook()
@@ -695,6 +699,7 @@ class DiscordHarness:
         http.request = request
         http.send_message = self._http_send_message
         http.edit_message = self._http_edit_message
+        http.get_message = self._http_get_message
 
     # ------------------------------------------------------------------ world
 
@@ -762,7 +767,7 @@ class DiscordHarness:
                 channels=[],
             )
             channels = sorted(guild.channels, key=lambda c: (c.type != discord.ChannelType.category, c.position))
-            guilds.append((data, [_channel_json(c) for c in channels]))
+            guilds.append((data, [_channel_json(c) for c in channels], [_channel_json(t) for t in guild.threads]))
         user = _user_json(state.user)
         user["bot"] = True
         return {
@@ -780,10 +785,12 @@ class DiscordHarness:
         state.user = discord.ClientUser(state=state, data=snapshot["user"])
         state.stop_dispatch()
         try:
-            for guild_data, channels in snapshot["guilds"]:
+            for guild_data, channels, threads in snapshot["guilds"]:
                 state.parse_guild_create(copy.deepcopy(guild_data))
                 for channel in channels:
                     state.parse_channel_create(copy.deepcopy(channel))
+                for thread in threads:  # active threads arrive with GUILD_CREATE on a real gateway
+                    state.parse_thread_create(copy.deepcopy(thread))
         finally:
             state.start_dispatch()
         guilds = [state._get_guild(gid) for gid in snapshot["guild_ids"]]
@@ -1358,6 +1365,29 @@ class DiscordHarness:
         if raise_errors and tracker.errors:
             raise InteractionFailed(f"reaction listener error: {tracker.errors[0]!r}") from tracker.errors[0]
 
+    async def post(
+        self,
+        content: str,
+        *,
+        channel: discord.abc.GuildChannel | discord.Thread | None = None,
+        member: discord.abc.User | int | None = None,
+        raise_errors: bool = True,
+        max_wait: float | None = None,
+    ) -> discord.Message:
+        """``member`` posts ``content`` in ``channel`` (a thread works too); waits for the ``on_message`` listeners
+        (like ``dpytest.message``, but bounded by ``max_wait`` and raising what the listeners raised)."""
+        target = channel or self.channel
+        author = self._member(member, target.guild)
+        posted: list[discord.Message] = []
+        tracker = await self._run_tracked(
+            f"message {content[:30]!r}",
+            lambda: posted.append(dpy_backend.make_message(content, author, target)),
+            max_wait,
+        )
+        if raise_errors and tracker.errors:
+            raise InteractionFailed(f"message listener error: {tracker.errors[0]!r}") from tracker.errors[0]
+        return posted[0]
+
     def get_message(self, peek: bool = False) -> discord.Message:
         """Next message the bot sent to a channel (dpytest's sent queue)."""
         return dpytest.get_message(peek=peek)
@@ -1519,6 +1549,8 @@ class DiscordHarness:
         path = route.path
         if path.startswith("/applications/") and path.endswith("/commands"):
             return True, self._sync_commands(route, body)
+        if path == "/channels/{channel_id}/messages/{message_id}/threads" and route.method == "POST":
+            return True, self._start_thread(route, body, via=via)
         if not (path.startswith("/interactions/") or path.startswith("/webhooks/{webhook_id}/{webhook_token}")):
             return False, None
         captured = CapturedCall(
@@ -1733,6 +1765,79 @@ class DiscordHarness:
         message.edits.append(call)
         call.response = message.data
         return copy.deepcopy(message.data)
+
+    async def _http_get_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
+        """dpytest only knows channel messages; Discord also returns (non-ephemeral) interaction responses."""
+        known = self._messages.get(int(message_id))
+        if known is not None and int(known.data["channel_id"]) == int(channel_id):
+            if known.deleted or known.ephemeral:
+                raise _discord_error(404, 10008, "Unknown Message")
+            return copy.deepcopy(known.data)
+        stored = self._stored_channel_message(int(channel_id), int(message_id))
+        if stored is None:
+            raise _discord_error(404, 10008, "Unknown Message")
+        return copy.deepcopy(stored)
+
+    def _start_thread(self, route: Route, body: dict[str, Any] | None, *, via: str) -> dict[str, Any]:
+        """``POST /channels/{id}/messages/{id}/threads``: a public thread whose id is the starter message's id.
+
+        As on Discord: the bot needs Create Public Threads, the channel must be a text channel, one thread per
+        message; the thread is announced with THREAD_CREATE and begins with a THREAD_STARTER_MESSAGE stub.
+        """
+        body = body or {}
+        call = CapturedCall(method=route.method, path=route.path, url=route.url, body=copy.deepcopy(body), via=via)
+        self.calls.append(call)
+        match = re.search(r"/channels/(\d+)/messages/(\d+)/threads$", route.url)
+        assert match is not None
+        channel_id, message_id = int(match[1]), int(match[2])
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            raise _discord_error(404, 10003, "Unknown Channel")
+        if not isinstance(channel, discord.TextChannel):
+            raise _discord_error(400, 50024, "Cannot execute action on this channel type")
+        perms = channel.permissions_for(channel.guild.me)
+        if not (perms.create_public_threads or perms.administrator):
+            raise _discord_error(403, 50013, "Missing Permissions")
+        known = self._messages.get(message_id)
+        if known is not None and (known.deleted or known.ephemeral or int(known.data["channel_id"]) != channel_id):
+            known = None
+        starter = known.data if known is not None else self._stored_channel_message(channel_id, message_id)
+        if starter is None:
+            raise _discord_error(404, 10008, "Unknown Message")
+        if channel.guild.get_thread(message_id) is not None:
+            raise _discord_error(400, 160004, "A thread has already been created for this message")
+        data: dict[str, Any] = {
+            "id": str(message_id),
+            "type": discord.ChannelType.public_thread.value,
+            "guild_id": str(channel.guild.id),
+            "parent_id": str(channel_id),
+            "owner_id": str(self._state.user.id),
+            "name": body.get("name") or "thread",
+            "last_message_id": None,
+            "rate_limit_per_user": body.get("rate_limit_per_user") or 0,
+            "message_count": 0,
+            "member_count": 1,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration") or 1440,
+                "archive_timestamp": _iso(),
+                "locked": False,
+            },
+        }
+        self._state.parse_thread_create({**copy.deepcopy(data), "newly_created": True})
+        starter["flags"] = int(starter.get("flags") or 0) | 32  # HAS_THREAD
+        starter["thread"] = copy.deepcopy(data)
+        stub = dpy_factories.make_message_dict(
+            channel.guild.get_thread(message_id), self._state.user, message_id, content="", type=21,
+            guild_id=channel.guild.id,
+        )
+        stub["timestamp"] = _iso()
+        stub["message_reference"] = {"channel_id": str(channel_id), "message_id": str(message_id),
+                                     "guild_id": str(channel.guild.id)}
+        dpy_backend._cur_config.messages.setdefault(message_id, []).append(stub)
+        call.response = copy.deepcopy(data)
+        return copy.deepcopy(data)
 
 
 async def _patched_adapter_request(

@@ -1,0 +1,52 @@
+"""Checks every feature cog makes before spending a member's kudos, shared so they read the same.
+
+A feature switched off, a channel the admins did not allow, or an age-restricted-only option: each is
+refused with one sentence that says what the member can do instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import discord
+
+from bot.errors import explain, reply_private
+from bot.settings import GuildSettings
+
+
+def channel_allows_nsfw(channel: Any) -> bool:
+    """Threads inherit the age restriction of the channel they live in."""
+    if isinstance(channel, discord.Thread):
+        channel = channel.parent
+    is_nsfw = getattr(channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False
+
+
+def channel_allowed(settings: GuildSettings, channel: Any, channel_id: int | None = None) -> bool:
+    """`allowed_channels` names channels; a thread counts as part of the channel it was started in."""
+    allowed = settings["allowed_channels"]
+    if not allowed:
+        return True
+    ids = {channel_id, getattr(channel, "id", None)}
+    if isinstance(channel, discord.Thread):
+        ids.add(channel.parent_id)
+    return bool(ids & set(allowed))
+
+
+def refusal(settings: GuildSettings, feature: str, what: str, channel: Any,
+            channel_id: int | None = None) -> str | None:
+    """Why this feature may not run here, or None when it may."""
+    if not settings[feature]:
+        return f"{what} is switched off on this server."
+    if not channel_allowed(settings, channel, channel_id):
+        allowed = settings["allowed_channels"]
+        return "I answer only in " + ", ".join(f"<#{c}>" for c in allowed) + "."
+    return None
+
+
+async def refuse_after_defer(interaction: discord.Interaction, error: BaseException) -> None:
+    """A public "thinking…" must not stay behind a refusal: remove it, then answer privately."""
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.delete_original_response()
+    await reply_private(interaction, explain(error))

@@ -1,0 +1,280 @@
+"""/chat: ask a text model, get the answer in a thread, and keep talking there with plain messages.
+
+The bot recognises its chat threads after a restart without any table of its own: Discord remembers
+who started a thread (its owner is the bot) and the thread's starter message is the bot's opening
+message, whose footer carries a marker and the model (see `_history.footer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError, explain
+from bot.guards import channel_allows_nsfw, refusal, refuse_after_defer
+from bot.members import CLIENT_AGENT, proxied_account
+from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
+from horde_core.service import HordeError
+from horde_core.service.schemas import TextRequestSpec
+
+from ._history import (
+    ANSWER_TOKENS,
+    Turn,
+    build_prompt,
+    chunks,
+    clean_answer,
+    context_limits,
+    footer,
+    model_from_footer,
+    speaker_name,
+    stop_sequences,
+)
+
+log = logging.getLogger(__name__)
+HISTORY_LIMIT = 100  # one page of Discord history; the context window is usually the tighter limit
+CHAT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What a chat thread's starter message says: who asked what, of which model."""
+
+    asker: str
+    prompt: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One question for a text model, on behalf of one member."""
+
+    member: discord.abc.User
+    guild_id: int | None
+    prompt: str
+    model: str
+    context: int
+    length: int
+    stops: list[str]
+    nsfw: bool
+
+
+class ChatCog(commands.Cog, name="Chat"):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.service = bot.service
+        self.timeout = min(float(bot.config.core.request_expiry), INTERACTION_DEADLINE)
+        self.jobs = FinishedJobs(self.service)
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # per thread: its lock and how many wait on it
+
+    async def cog_unload(self) -> None:
+        self.jobs.close()
+
+    async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        models = [m for m in await self.service.models_status("text") if current.lower() in m.name.lower()]
+        models.sort(key=lambda m: (-m.count, m.name))
+        return [app_commands.Choice(name=f"{m.name} — {m.count} workers, {m.jobs} queued"[:100], value=m.name)
+                for m in models[:25]]
+
+    @app_commands.command(name="chat", description="Talk with a text model; the conversation goes on in a thread")
+    @app_commands.describe(prompt="What to say", model="Which text model (default: the most available)")
+    @app_commands.autocomplete(model=_models)
+    async def chat(self, interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 1000],
+                   model: str | None = None) -> None:
+        await interaction.response.defer(thinking=True)
+        try:
+            await self._start(interaction, prompt, model)
+        except (UserFacingError, HordeError) as exc:
+            await refuse_after_defer(interaction, exc)
+
+    async def _start(self, interaction: discord.Interaction, prompt: str, model: str | None) -> None:
+        settings = await self.bot.guild_settings(interaction.guild_id)
+        why = refusal(settings, "chat", "Chat", interaction.channel, interaction.channel_id)
+        if why:
+            raise UserFacingError(why)
+        asker = speaker_name(interaction.user.display_name)
+        bot_name = self._bot_name(interaction.guild)
+        chosen, context, length = await self._limits(model)
+        answer = await self._ask(Ask(
+            member=interaction.user, guild_id=interaction.guild_id,
+            prompt=build_prompt([Turn(asker, prompt)], bot_name, context - length), model=chosen,
+            context=context, length=length, stops=stop_sequences([asker], bot_name),
+            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(interaction.channel)))
+        await self._deliver(interaction, Opening(asker, prompt, chosen), chunks(answer))
+
+    async def _deliver(self, interaction: discord.Interaction, opening: Opening, parts: list[str]) -> None:
+        """The reply opens a thread holding the answer; where no thread can be made, the reply holds it."""
+        embed = discord.Embed(description=opening.prompt, colour=discord.Colour.blurple())
+        embed.set_author(name=opening.asker)
+        perms = interaction.app_permissions
+        if (isinstance(interaction.channel, discord.TextChannel) and perms.create_public_threads
+                and perms.send_messages_in_threads):
+            embed.set_footer(text=footer(opening.model, continues=True))
+            starter = await interaction.edit_original_response(embed=embed)
+            try:
+                thread = await starter.create_thread(name=_thread_name(opening.prompt), auto_archive_duration=1440)
+            except discord.HTTPException:
+                log.info("could not start a chat thread in %s; answering in the reply", interaction.channel_id)
+            else:
+                for part in parts:
+                    await thread.send(part, allowed_mentions=discord.AllowedMentions.none())
+                return
+        embed.set_footer(text=footer(opening.model, continues=False))
+        await interaction.edit_original_response(content=parts[0], embed=embed,
+                                                 allowed_mentions=discord.AllowedMentions.none())
+        for part in parts[1:]:
+            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
+
+    # --- follow-ups: plain messages in a chat thread ----------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        thread = message.channel
+        me = self.bot.user
+        if (message.author.bot or me is None or not isinstance(thread, discord.Thread) or thread.owner_id != me.id
+                or message.type not in CHAT_MESSAGES or not message.content.strip()):
+            return
+        opening = await self._opening(thread)
+        if opening is None:
+            return  # a thread the bot started for something else
+        async with self._one_at_a_time(thread.id):
+            try:
+                async with thread.typing():
+                    answer = await self._follow_up(message, thread, opening)
+            except (UserFacingError, HordeError) as exc:
+                await self._notice(message, explain(exc))
+                return
+            for part in chunks(answer):
+                await thread.send(part, allowed_mentions=discord.AllowedMentions.none())
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, thread_id: int) -> AsyncIterator[None]:
+        """Answers in one thread are written in turn, so each one sees the answer before it."""
+        lock, users = self._locks.get(thread_id, (asyncio.Lock(), 0))
+        self._locks[thread_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[thread_id]
+            if users == 1:
+                del self._locks[thread_id]
+            else:
+                self._locks[thread_id] = (lock, users - 1)
+
+    async def _opening(self, thread: discord.Thread) -> Opening | None:
+        """The chat this thread continues, read from its starter message (fetched after a restart)."""
+        starter = thread.starter_message
+        if starter is None and isinstance(thread.parent, discord.TextChannel):
+            try:
+                starter = await thread.parent.fetch_message(thread.id)
+            except discord.HTTPException:
+                return None
+        if starter is None or self.bot.user is None or starter.author.id != self.bot.user.id or not starter.embeds:
+            return None
+        embed = starter.embeds[0]
+        model = model_from_footer(embed.footer.text)
+        if model is None:
+            return None
+        return Opening(embed.author.name or "Member", embed.description or "", model)
+
+    async def _follow_up(self, message: discord.Message, thread: discord.Thread, opening: Opening) -> str:
+        settings = await self.bot.guild_settings(thread.guild.id)
+        why = refusal(settings, "chat", "Chat", thread)
+        if why:
+            raise UserFacingError(why)
+        bot_name = self._bot_name(thread.guild)
+        history = sorted([m async for m in thread.history(limit=HISTORY_LIMIT)], key=lambda m: m.id)
+        turns = [Turn(opening.asker, opening.prompt)] if len(history) < HISTORY_LIMIT else []
+        for past in history:
+            if past.type not in CHAT_MESSAGES:
+                continue  # the thread-starter stub and other system messages
+            if self.bot.user is not None and past.author.id == self.bot.user.id:
+                turns.append(Turn(bot_name, past.content))  # notices are embeds without content: skipped
+            elif not past.author.bot:
+                turns.append(Turn(speaker_name(past.author.display_name), past.clean_content))
+        model, context, length = await self._limits(opening.model)
+        speakers = [t.speaker for t in turns if t.speaker != bot_name]
+        return await self._ask(Ask(
+            member=message.author, guild_id=thread.guild.id, prompt=build_prompt(turns, bot_name, context - length),
+            model=model, context=context, length=length, stops=stop_sequences(speakers, bot_name),
+            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(thread)))
+
+    async def _notice(self, message: discord.Message, text: str) -> None:
+        """Refusals in a thread cannot be private; as an embed without text they stay out of the history."""
+        embed = discord.Embed(description=text, colour=discord.Colour.red())
+        try:
+            await message.reply(embed=embed, mention_author=False)
+        except discord.HTTPException:
+            log.exception("could not tell a member why their chat message got no answer")
+
+    # --- the core -----------------------------------------------------------------------------
+
+    def _bot_name(self, guild: discord.Guild | None) -> str:
+        me = guild.me if guild is not None else self.bot.user
+        return speaker_name(me.display_name if me is not None else "Bot")
+
+    async def _limits(self, model: str | None) -> tuple[str, int, int]:
+        """The model to ask (the most available one by default) and the context and length it accepts."""
+        served = {m.name: m.count for m in await self.service.models_status("text") if m.count}
+        if not served:
+            raise UserFacingError("No text worker is online right now, so nobody can answer. Try again later.")
+        if model is None:
+            model = min(served, key=lambda name: (-served[name], name))
+        unserved = UserFacingError(f"No text worker serves `{model}` right now. "
+                                   f"Models being served: {', '.join(sorted(served))}.")
+        if model not in served:
+            raise unserved
+        workers = [(w.max_context_length, w.max_length) for w in await self.service.list_workers("text")
+                   if w.online and not w.maintenance_mode and model in w.models]
+        known = self.service.reference.get(model)
+        reference_context = known.max_context_length if known is not None and known.kind == "text" else None
+        limits = context_limits(reference_context, workers, ANSWER_TOKENS)
+        if limits is None:
+            raise unserved
+        return model, *limits
+
+    async def _ask(self, ask: Ask) -> str:
+        """Submit in the member's name, wait for the worker (woken by the core), return the cleaned answer."""
+        user = await self.bot.member_user(ask.member)
+        spec = TextRequestSpec.model_validate({
+            "prompt": ask.prompt, "models": [ask.model], "nsfw": ask.nsfw,
+            "params": {"max_length": ask.length, "max_context_length": ask.context, "n": 1,
+                       "stop_sequence": ask.stops},
+            "proxied_account": proxied_account(ask.guild_id, ask.member.id)})
+        try:
+            accepted = await self.service.request_text(user, spec, client_agent=CLIENT_AGENT)
+        except HordeError as exc:
+            if exc.rc == "KudosUpfront":
+                raise UserFacingError(f"{exc.message} Earn kudos by attaching a worker (`/worker key`), or pick "
+                                      "a model with a smaller context (it costs less).") from exc
+            raise
+        rid = accepted.id
+        assert rid is not None
+
+        async def finished() -> bool:
+            return (await self.service.check(rid, "text")).done
+
+        if not await self.jobs.until(rid, finished, self.timeout):
+            await self.service.cancel(rid, "text")
+            raise UserFacingError(f"No text worker answered within {self.timeout / 60:.0f} minutes; unused kudos "
+                                  "were refunded. Try again later, or pick another model.")
+        status = await self.service.status(rid, "text")
+        answers = [g.text for g in status.generations if not g.censored]
+        if not status.generations:
+            raise UserFacingError("The text workers that tried this failed; your kudos were refunded. Try again.")
+        if not answers:
+            raise UserFacingError("The worker withheld its answer as against its rules. Try saying it differently.")
+        return clean_answer(answers[0], ask.stops) or "…"
+
+
+def _thread_name(prompt: str) -> str:
+    text = " ".join(prompt.split())
+    return "💬 " + (text[:90] + "…" if len(text) > 90 else text)
