@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import io
 import logging
 import time
@@ -14,8 +12,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError, explain, reply_private
+from bot.errors import UserFacingError, reply_private
+from bot.guards import channel_allows_nsfw, refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
+from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
 from horde_core.service import HordeError, Progress, RequestStatus
 from horde_core.service.schemas import ImageRequestSpec
 
@@ -24,13 +24,6 @@ from ._views import progress_view, result_view, retry_view
 
 log = logging.getLogger(__name__)
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
-
-
-def channel_allows_nsfw(channel: Any) -> bool:
-    if isinstance(channel, discord.Thread):
-        channel = channel.parent
-    is_nsfw = getattr(channel, "is_nsfw", None)
-    return bool(is_nsfw()) if callable(is_nsfw) else False
 
 
 def progress_embed(progress: Progress, cost: int, workers: int) -> discord.Embed:
@@ -53,16 +46,10 @@ class GenerateCog(commands.Cog, name="Generate"):
         self.poll_interval = 5.0
         self.timeout = float(bot.config.core.request_expiry)
         self.edits: dict[str, int] = {}  # progress edits per request (measured by the benchmark)
-        self._wake: dict[str, asyncio.Event] = {}
-        self.service.events.subscribe("job_finished", self._on_job_finished)
+        self.finished = FinishedJobs(self.service)
 
     async def cog_unload(self) -> None:
-        self.service.events.unsubscribe("job_finished", self._on_job_finished)
-
-    def _on_job_finished(self, payload: dict[str, Any]) -> None:
-        event = self._wake.get(payload["request_id"])
-        if event is not None:
-            event.set()
+        self.finished.close()
 
     async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         models = await self.service.models_status("image")
@@ -99,18 +86,14 @@ class GenerateCog(commands.Cog, name="Generate"):
         try:
             await work
         except (UserFacingError, HordeError) as exc:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
-            await reply_private(interaction, explain(exc))
+            await refuse_after_defer(interaction, exc)
 
     async def _start(self, interaction: discord.Interaction, opts: GenerateOptions,
                      source: discord.Attachment | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
-        if not settings["generate"]:
-            raise UserFacingError("Image generation is switched off on this server.")
-        allowed = settings["allowed_channels"]
-        if allowed and interaction.channel_id not in allowed:
-            raise UserFacingError("I draw only in " + ", ".join(f"<#{c}>" for c in allowed) + ".")
+        refused = refusal(settings, "generate", "Image generation", interaction.channel, interaction.channel_id)
+        if refused:
+            raise UserFacingError(refused)
         source_b64 = None
         if source is not None:
             if source.size > MAX_SOURCE_BYTES or not (source.content_type or "").startswith("image/"):
@@ -140,32 +123,28 @@ class GenerateCog(commands.Cog, name="Generate"):
         await self._follow(interaction, accepted.id, accepted.kudos, interaction.user.id)
 
     async def _follow(self, interaction: discord.Interaction, rid: str, cost: int, user_id: int) -> None:
-        wake = self._wake.setdefault(rid, asyncio.Event())
-        started = time.monotonic()
-        last_edit = float("-inf")
-        shown = None
-        try:
-            while True:
-                wake.clear()
-                progress = await self.service.check(rid)
-                if progress.done:
-                    break
-                if time.monotonic() - started > self.timeout:
-                    await self.service.cancel(rid)
-                    await interaction.edit_original_response(
-                        content="No worker finished this in time; unused kudos were refunded. Retry?",
-                        embed=None, view=retry_view(rid))
-                    return
-                workers = sum(m.count for m in await self.service.models_status("image"))
-                embed = progress_embed(progress, cost, workers)
-                if embed.to_dict() != shown and time.monotonic() - last_edit >= self.edit_interval:
-                    await interaction.edit_original_response(embed=embed, view=progress_view(rid, user_id))
-                    self.edits[rid] = self.edits.get(rid, 0) + 1
-                    shown, last_edit = embed.to_dict(), time.monotonic()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=self.poll_interval)
-        finally:
-            self._wake.pop(rid, None)
+        """Show progress (edited at most every `edit_interval` s) until the core says the request is done."""
+        self.finished.poll_interval = self.poll_interval
+        shown: dict[str, Any] = {"embed": None, "at": float("-inf")}
+
+        async def done() -> bool:
+            progress = await self.service.check(rid)
+            if progress.done:
+                return True
+            workers = sum(m.count for m in await self.service.models_status("image"))
+            embed = progress_embed(progress, cost, workers)
+            if embed.to_dict() != shown["embed"] and time.monotonic() - shown["at"] >= self.edit_interval:
+                await interaction.edit_original_response(embed=embed, view=progress_view(rid, user_id))
+                self.edits[rid] = self.edits.get(rid, 0) + 1
+                shown.update(embed=embed.to_dict(), at=time.monotonic())
+            return False
+
+        if not await self.finished.until(rid, done, min(self.timeout, INTERACTION_DEADLINE)):
+            await self.service.cancel(rid)
+            await interaction.edit_original_response(
+                content="No worker finished this in time; unused kudos were refunded. Retry?",
+                embed=None, view=retry_view(rid))
+            return
         await self._post_result(interaction, rid, user_id, await self.service.status(rid))
 
     async def _post_result(self, interaction: discord.Interaction, rid: str, user_id: int,
@@ -201,9 +180,7 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     async def cancel(self, interaction: discord.Interaction, rid: str) -> None:
         await self.service.cancel(rid)
-        event = self._wake.get(rid)
-        if event is not None:
-            event.set()
+        self.finished.wake(rid)
         await reply_private(interaction, "Cancelled. Kudos for images not yet started were refunded.")
 
     async def reroll(self, interaction: discord.Interaction, rid: str, *, keep_seed: bool) -> None:
