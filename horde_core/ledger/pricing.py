@@ -16,6 +16,9 @@ IMG2IMG_FACTOR = 1.2
 POST_PROCESSOR_FACTOR = 0.15  # per post-processor, on top of the base cost
 LORA_SURCHARGE = 1  # per LoRA: the worker downloads and applies it
 
+# Families whose models take more work per pixel-step than Stable Diffusion 1.5/2/XL.
+FAMILY_FACTOR = {"sd3": 1.5, "cascade": 1.5, "flux": 2.0}
+
 MAX_RANK_BONUS = 600.0  # seconds: how far ahead kudos can move a request, so nobody starves
 ANONYMOUS_PENALTY = 60.0
 
@@ -29,9 +32,12 @@ def image_job_cost(
     hires_fix: bool = False,
     post_processors: int = 0,
     loras: int = 0,
+    family: str | None = None,
 ) -> int:
-    """Kudos one image job pays its worker; grows with pixels and steps and the extras asked for."""
+    """Kudos one image job pays its worker; grows with pixels and steps, the model family's weight
+    and the extras asked for."""
     cost = BASE_COST * (width * height / BASE_PIXELS) * (steps / BASE_STEPS)
+    cost *= FAMILY_FACTOR.get(family or "", 1.0)
     if hires_fix:
         cost *= HIRES_FIX_FACTOR
     if img2img:

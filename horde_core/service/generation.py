@@ -55,7 +55,7 @@ class GenerationMixin(SafetyMixin):
         shared = (spec.shared or user.anonymous) and spec.source_image is None
         job_cost = pricing.image_job_cost(p.width, p.height, p.steps, img2img=img2img or painting,
                                           hires_fix=p.hires_fix, post_processors=len(p.post_processing),
-                                          loras=len(p.loras))
+                                          loras=len(p.loras), family=self._costliest_family(spec.models))
         job_tax = core.shared_tax if shared else core.horde_tax
         total = pricing.request_total(job_cost, job_tax, p.n)
         warnings = self._model_warnings(spec.models)
@@ -128,6 +128,11 @@ class GenerationMixin(SafetyMixin):
         except NotAnImage as exc:
             raise BadRequest(f"{field}: {exc}", rc="SourceImageInvalid", errors={field: str(exc)}) from exc
         return webp
+
+    def _costliest_family(self, models: list[str]) -> str | None:
+        """A request may be served by any of its models, so it is priced as the costliest of them."""
+        families = [self.reference.family(m) for m in models]
+        return max((f for f in families if f), key=lambda f: pricing.FAMILY_FACTOR.get(f, 1.0), default=None)
 
     def _model_warnings(self, models: list[str]) -> list[dict[str, str]]:
         unknown = [m for m in models if not self.reference.is_known(m)]

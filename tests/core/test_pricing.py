@@ -26,6 +26,11 @@ def test_cost_grows_with_work(bigger: dict[str, int], kwargs: dict[str, object])
     assert pricing.image_job_cost(**bigger, **kwargs) > 10  # type: ignore[arg-type]
 
 
+def test_heavier_model_families_cost_more() -> None:
+    assert pricing.image_job_cost(1024, 1024, 50, family="flux") == 2 * pricing.image_job_cost(1024, 1024, 50) == 80
+    assert pricing.image_job_cost(512, 512, 50, family="sd1.5") == 10
+
+
 def test_costs_are_whole_and_never_zero() -> None:
     cost = pricing.image_job_cost(64, 64, 1)
     assert cost == 1 and isinstance(cost, int)
