@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ HOST = "127.0.0.1"
 AGENT = "hordebot-bench:1:local"
 
 # The AI Horde server itself, measured on this machine (from the issue).
-AI_HORDE = {"a": "~60/s", "b": "13/s", "c": "4/s", "d": "26/s", "e": "-"}
+AI_HORDE = {"a": "~60/s", "b": "13/s", "c": "4/s", "d": "26/s", "e": "-", "f": "-"}
 TARGET_POP_RATIO = 0.5
 TARGET_CYCLES = 500.0
 TARGET_DEEP_RATIO = 0.8
@@ -266,6 +268,7 @@ async def pg_admin(url: str, action: str) -> None:
 # --- load ------------------------------------------------------------------------------------------
 
 
+@cache
 def tiny_webp_b64() -> str:
     from PIL import Image
 
@@ -296,3 +299,23 @@ def headers(key: str) -> dict[str, str]:
     return {"apikey": key, "Client-Agent": AGENT, "Content-Type": "application/json"}
 
 
+def image_submit_body(job_id: str) -> bytes:
+    return dumps({"id": job_id, "generation": tiny_webp_b64(), "state": "ok", "seed": "1234"})
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One job type's endpoints and bodies, so the same load loops drive image and text jobs."""
+
+    async_path: str
+    pop_path: str
+    submit_path: str
+    request_body: bytes
+    pop_body: Callable[[str], bytes]  # worker name -> pop body
+    submit_body: Callable[[str], bytes]  # job id -> submit body
+    worker_prefix: str
+    label: str = ""  # prefixed to the latency labels ("async", "pop (job)", "submit")
+
+
+IMAGE = Flow("/api/v2/generate/async", "/api/v2/generate/pop", "/api/v2/generate/submit", REQUEST_BODY, pop_body,
+             image_submit_body, "bench-worker-")

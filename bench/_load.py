@@ -9,7 +9,7 @@ import uuid
 from collections import Counter
 
 import aiohttp
-from _infra import REQUEST_BODY, BenchError, Errors, Phase, dumps, headers, pop_body, tiny_webp_b64
+from _infra import IMAGE, BenchError, Errors, Flow, Phase, headers, pop_body, tiny_webp_b64
 
 
 class Load:
@@ -17,12 +17,18 @@ class Load:
 
     def __init__(self, http: aiohttp.ClientSession, errors: Errors, concurrency: int) -> None:
         self.http, self.errors, self.concurrency = http, errors, concurrency
-        self.webp = tiny_webp_b64()
-        self.worker_names = [f"bench-worker-{i:02d}" for i in range(concurrency)]
-        self.pop_bodies = [pop_body(n) for n in self.worker_names]
+        tiny_webp_b64()  # build the image result (and import PIL) before anything is timed
+        self._pop_bodies: dict[Flow, list[bytes]] = {}
+        self.pop_bodies = self.bodies(IMAGE)
         self.worker_key = ""
         self.request_keys: list[str] = []
         self.max_errors = 200
+
+    def bodies(self, flow: Flow) -> list[bytes]:
+        """One pop body per worker loop, each with its own worker name (the same names all run long)."""
+        if flow not in self._pop_bodies:
+            self._pop_bodies[flow] = [flow.pop_body(f"{flow.worker_prefix}{i:02d}") for i in range(self.concurrency)]
+        return self._pop_bodies[flow]
 
     async def post(self, url: str, body: bytes, hdrs: dict[str, str], where: str) -> tuple[int, bytes, float]:
         t = time.perf_counter()
@@ -71,10 +77,11 @@ class Load:
             phase.end()
         return done
 
-    async def fill(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str) -> list[float]:
-        """Queue `count` one-image requests, keys round-robin; returns completion times (perf_counter)."""
-        url = f"{base}/api/v2/generate/async"
-        lat = phase.lat("async")
+    async def fill(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str,
+                   flow: Flow = IMAGE) -> list[float]:
+        """Queue `count` one-job requests, keys round-robin; returns completion times (perf_counter)."""
+        url = f"{base}{flow.async_path}"
+        lat = phase.lat(f"{flow.label}async")
         deadline = time.perf_counter() + cap_seconds
         started = 0
         finished: list[float] = []
@@ -84,7 +91,7 @@ class Load:
             hdrs = headers(self.request_keys[i % len(self.request_keys)])
             while started < count and time.perf_counter() < deadline:
                 started += 1
-                status, data, dt = await self.post(url, REQUEST_BODY, hdrs, where)
+                status, data, dt = await self.post(url, flow.request_body, hdrs, where)
                 if status != 202:
                     started -= 1
                     if status != -1:
@@ -98,17 +105,19 @@ class Load:
         phase.end()
         return finished
 
-    async def cycles(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str) -> tuple[int, int]:
+    async def cycles(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str,
+                     flow: Flow = IMAGE) -> tuple[int, int]:
         """`concurrency` workers loop pop -> submit until `count` jobs were claimed; returns (cycles, empty pops)."""
-        pop_url, submit_url = f"{base}/api/v2/generate/pop", f"{base}/api/v2/generate/submit"
+        pop_url, submit_url = f"{base}{flow.pop_path}", f"{base}{flow.submit_path}"
         hdrs = headers(self.worker_key)
-        pop_lat, submit_lat = phase.lat("pop (job)"), phase.lat("submit")
+        bodies = self.bodies(flow)
+        pop_lat, submit_lat = phase.lat(f"{flow.label}pop (job)"), phase.lat(f"{flow.label}submit")
         deadline = time.perf_counter() + cap_seconds
         issued = done = empty = 0
 
         async def worker(i: int) -> None:
             nonlocal issued, done, empty
-            body = self.pop_bodies[i]
+            body = bodies[i]
             while issued < count and time.perf_counter() < deadline:
                 issued += 1  # a pop in flight counts, so exactly `count` jobs are claimed
                 status, data, dt = await self.post(pop_url, body, hdrs, where)
@@ -124,8 +133,7 @@ class Load:
                     await asyncio.sleep(0.005)
                     continue
                 pop_lat.append(dt)
-                sub = dumps({"id": job_id, "generation": self.webp, "state": "ok", "seed": "1234"})
-                status, data, dt = await self.post(submit_url, sub, hdrs, where)
+                status, data, dt = await self.post(submit_url, flow.submit_body(job_id), hdrs, where)
                 if status != 200:
                     if status != -1:
                         self.error(where, f"submit HTTP {status}: {data[:300]!r}")
@@ -137,6 +145,21 @@ class Load:
         await asyncio.gather(*(worker(i) for i in range(self.concurrency)))
         phase.end()
         return done, empty
+
+    async def rounds(self, base: str, total: int, round_size: int, fill_cap: float, cycle_cap: float,
+                     fills: Phase, cycling: Phase, where: str, flow: Flow = IMAGE) -> tuple[int, int, int]:
+        """Queue at most `round_size` requests, drain them with `cycles`, repeat until `total` cycles or
+        `cycle_cap` seconds of cycling (fills do not count); returns (cycles, empty pops, requests queued)."""
+        done = empty = queued = 0
+        remaining = total
+        while remaining > 0 and cycling.wall < cycle_cap:
+            batch = min(round_size, remaining)
+            filled = len(await self.fill(base, batch, fill_cap, fills, f"{where} fill", flow))
+            if not filled:
+                raise BenchError(f"could not queue any request for {where}")
+            d, e = await self.cycles(base, filled, cycle_cap - cycling.wall, cycling, f"{where} cycles", flow)
+            done, empty, queued, remaining = done + d, empty + e, queued + filled, remaining - filled
+        return done, empty, queued
 
     async def first_pops(self, base: str, label: str, n: int = 32) -> tuple[Counter[int], int, list[str]]:
         """`n` pops at once from one worker name nobody used yet; returns statuses, worker rows, bodies."""

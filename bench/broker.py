@@ -9,6 +9,7 @@ keep-alive aiohttp connections with a fixed number of requests in flight. Figure
   (c) the same cycles with 20,000 requests waiting (the pop must not scan the queue)
   (d) requests accepted/s by POST /generate/async, several keys in parallel (it also fills the queue for c)
   (e) non-200 answers to 32 concurrent first pops of one new worker name (empty queue, then a deep one)
+  (f) KoboldAI text pop+submit cycles/s, measured like (b) (no target; shown beside (b))
 
 Timings are reported, never asserted: the exit status is 1 only when something errored.
 """
@@ -52,6 +53,7 @@ from _infra import (
 )
 from _load import Load
 from _report import _met, cpu_per_request, fmt_rate, fmt_ratio, log, phase_rows, print_profile, rate, table
+from _text import text_cycles
 
 
 async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors: Errors) -> list[str]:
@@ -118,22 +120,18 @@ async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors
         # (b) cycles on a shallow queue, filled in rounds.
         fills_b = Phase("(b) fills", pid)
         shallow = Phase("(b) shallow", pid)
-        done_b = empty_b = filled_b = 0
-        remaining = sizes.shallow_cycles
-        while remaining > 0 and shallow.wall < sizes.cycle_cap_seconds:  # the cap counts cycle time only
-            batch = min(args.round_size, remaining)
-            filled = len(await load.fill(horde.base, batch, sizes.fill_cap_seconds, fills_b, "(b) fill"))
-            if not filled:
-                raise BenchError("could not queue any request for (b)")
-            left = sizes.cycle_cap_seconds - shallow.wall
-            d, e = await load.cycles(horde.base, filled, left, shallow, "(b) cycles")
-            done_b, empty_b, filled_b, remaining = done_b + d, empty_b + e, filled_b + filled, remaining - filled
+        done_b, empty_b, filled_b = await load.rounds(horde.base, sizes.shallow_cycles, args.round_size,
+                                                      sizes.fill_cap_seconds, sizes.cycle_cap_seconds, fills_b,
+                                                      shallow, "(b)")
         b_rate = rate(done_b, shallow.wall)
         log(f"(b) {done_b:,} cycles in {shallow.wall:.1f} s: {fmt_rate(b_rate)} "
             f"(queue <= {args.round_size}; {empty_b} empty pops at round ends)")
         if done_b < sizes.shallow_cycles:
             notes.append(f"(b) stopped at the {sizes.cycle_cap_seconds:.0f} s cap after {done_b:,} of "
                          f"{sizes.shallow_cycles:,} cycles")
+
+        # (f) the same with KoboldAI text jobs (text workers, their own names).
+        f_rate, fills_f, text = await text_cycles(load, horde.base, sizes, args.round_size, pid, notes)
 
         # (d) accepted requests/s, filling the deep queue for (c).
         want = sizes.deep_waiting + sizes.deep_cycles
@@ -198,6 +196,8 @@ async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors
         [f"(b) pop+submit cycles/s (<= {args.round_size} waiting)", fmt_rate(b_rate),
          f"target {fmt_rate(TARGET_CYCLES)}", fmt_ratio(rate(b_rate, TARGET_CYCLES)), f">= {TARGET_CYCLES:,.0f}/s",
          _met(b_rate >= TARGET_CYCLES), AI_HORDE["b"]],
+        [f"(f) text pop+submit cycles/s (<= {args.round_size} waiting)", fmt_rate(f_rate),
+         f"(b) image cycles {fmt_rate(b_rate)}", fmt_ratio(rate(f_rate, b_rate)), "-", "-", AI_HORDE["f"]],
         [f"(c) cycles/s, {waiting_end:,}-{waiting_start:,} waiting", fmt_rate(c_rate), f"(b) {fmt_rate(b_rate)}",
          fmt_ratio(rate(c_rate, b_rate)), f">= {TARGET_DEEP_RATIO}x",
          _met(rate(c_rate, b_rate) >= TARGET_DEEP_RATIO), AI_HORDE["c"]],
@@ -216,7 +216,7 @@ async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors
     print(table(rows, ["figure", "measured", "baseline / target", "ratio", "target", "met", "AI Horde"]))
     print()
     print("Latencies per phase (CPU: % of one core over the measured windows; machine: % of all cores)")
-    phases = [baseline, pops, fills_b, shallow, fill_d, deep]
+    phases = [baseline, pops, fills_b, shallow, fills_f, text, fill_d, deep]
     print(table(phase_rows(phases), ["phase", "request", "count", "p50 ms", "p99 ms", "max ms", "server CPU",
                                      "server us/req", "bench CPU", "machine"]))
     base_per, horde_per = cpu_per_request(baseline), cpu_per_request(pops)
@@ -226,6 +226,9 @@ async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors
     b_per, c_per = cpu_per_request(shallow), cpu_per_request(deep)
     notes.insert(1, f"(c) server CPU per request {1e6 * c_per:,.0f} us vs (b) {1e6 * b_per:,.0f} us (b/c "
                     f"{fmt_ratio(rate(b_per, c_per))}): steadier than the rate ratio when other processes take CPU")
+    f_per = cpu_per_request(text)
+    notes.insert(2, f"(f) server CPU per text request {1e6 * f_per:,.0f} us vs (b) image {1e6 * b_per:,.0f} us "
+                    f"(b/f {fmt_ratio(rate(b_per, f_per))})")
     if busy_before > 0.2:
         notes.insert(0, f"the machine was already {100 * busy_before:.0f}% busy before the run (other processes): "
                         "figures are noisy")
