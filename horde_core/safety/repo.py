@@ -22,6 +22,10 @@ async def active_penalties(conn: AsyncConnection, keys: list[str], now: float) -
     return list((await conn.execute(select(_penalties).where(P.key.in_(keys), P.until > now))).all())
 
 
+async def any_active(conn: AsyncConnection, now: float) -> bool:
+    return await conn.scalar(select(P.key).where(P.until > now).limit(1)) is not None
+
+
 async def add_strike(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(insert(_strikes).values(**values))
 

@@ -4,6 +4,7 @@ queued, and strikes recorded (with an audit entry) when a prompt is blocked or a
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 from horde_core.safety import repo as safety_repo
@@ -11,6 +12,8 @@ from horde_core.safety.abuse import Rules, Subject, community_state, member_time
 
 from .base import ServiceBase
 from .errors import Forbidden, NotFound, TooMany
+
+PENALTY_HINT_TTL = 1.0
 
 _MESSAGES = {
     "member": ("UserTimeout", "You are timed out for {minutes} more minute(s) after requests against the rules."),
@@ -20,6 +23,8 @@ _MESSAGES = {
 
 
 class SafetyMixin(ServiceBase):
+    _penalty_hint: tuple[bool, float] | None = None
+
     def safety_rules(self) -> Rules:
         s = self.config.safety
         return Rules(strike_ttl=s.strike_ttl, timeout_first=s.timeout_first, timeout_step=s.timeout_step,
@@ -29,9 +34,22 @@ class SafetyMixin(ServiceBase):
     def subject(self, user_id: int, anonymous: bool, proxied_account: str | None, ipaddr: str) -> Subject:
         return subject_of(user_id, anonymous, proxied_account or "", ipaddr)
 
+    async def _any_penalties(self, now: float) -> bool:
+        """Whether any penalty is in force anywhere, re-read at most once a second (most of the time none is,
+        and then the request path needs no read at all). Local changes refresh it at once."""
+        hint = self._penalty_hint
+        if hint is not None and time.monotonic() - hint[1] < PENALTY_HINT_TTL:
+            return hint[0]
+        async with self.db.read() as conn:
+            exists = await safety_repo.any_active(conn, now)
+        self._penalty_hint = (exists, time.monotonic())
+        return exists
+
     async def safety_gate(self, who: Subject) -> None:
-        """Refuse requesters under a penalty; one indexed read on the image request path."""
+        """Refuse requesters under a penalty; at most one indexed read on the request path."""
         now = self.clock.now()
+        if not await self._any_penalties(now):
+            return
         async with self.db.read() as conn:
             rows = await safety_repo.active_penalties(conn, who.penalty_keys(), now)
         for row in rows:
@@ -85,6 +103,7 @@ class SafetyMixin(ServiceBase):
                     length = rules.community_suspension if sanction == "suspended" else rules.community_window
                     await safety_repo.set_penalty(conn, f"community:{who.community}", sanction, now + length,
                                                   f"{recent} strikes within {rules.community_window} s", now)
+        self._penalty_hint = None
         if sanction:
             self.events.publish("community_sanction", {"community": who.community, "state": sanction})
 
@@ -115,6 +134,7 @@ class SafetyMixin(ServiceBase):
             else:
                 await safety_repo.set_penalty(conn, f"community:{community}", state, now + seconds,
                                               f"set by {actor}", now, manual=True, only_if_not_manual=False)
+        self._penalty_hint = None
         self.events.publish("community_sanction", {"community": community, "state": state or "lifted"})
 
     async def penalties(self) -> list[dict[str, Any]]:
