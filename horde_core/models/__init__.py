@@ -3,6 +3,7 @@
 from horde_core.models.abuse import ModerationEntry, Penalty, Strike
 from horde_core.models.base import Base, metadata
 from horde_core.models.communities import CommunitySettings, SettingsChange
+from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
@@ -12,6 +13,7 @@ __all__ = [
     "ANONYMOUS_USER_ID",
     "Base",
     "CommunitySettings",
+    "Gift",
     "Identity",
     "Job",
     "LedgerEntry",

@@ -21,11 +21,13 @@ from .dto import (
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .horde_status import StatusMixin
 from .results import ResultsMixin
+from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 
 
-class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin, ResultsMixin):
+class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin, ResultsMixin,
+                   SocialMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -36,9 +38,12 @@ __all__ = [
     "Forbidden",
     "FormStatus",
     "Generation",
+    "GiftError",
+    "GiftRules",
     "HordeError",
     "HordeService",
     "InvalidAPIKey",
+    "MemberFacts",
     "ModelStatus",
     "NotFound",
     "PoppedForm",
