@@ -15,7 +15,8 @@ from .errors import on_tree_error
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate", "cogs.chat", "cogs.describe", "cogs.abuse")
+EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate", "cogs.chat", "cogs.describe", "cogs.abuse",
+              "cogs.kudos", "cogs.roles")
 
 
 class HordeBot(commands.Bot):

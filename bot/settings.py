@@ -2,10 +2,17 @@
 
 The core stores what admins changed (opaque JSON per guild); everything else is the default
 declared here. Unknown keys and out-of-range values are refused with a message that says why.
+
+Most settings are one value an admin types into `/settings set`. A few are structured (a map of
+emoji to amounts, a list of role rules): they are declared here too, so `/settings show` lists
+them and unknown keys stay refused, but only their own commands change them (`edit_with`), each
+through `store()` with a value the feature already validated.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,9 +32,21 @@ class Setting:
     maximum: int | None = None
     multiple_of: int | None = None
     choices: tuple[str, ...] = ()
+    edit_with: str = ""  # structured settings: the command that changes them (never /settings set)
+    summary: Callable[[Any], str] | None = None  # how /settings show sums up a structured value
+
+    @property
+    def structured(self) -> bool:
+        return bool(self.edit_with)
+
+    def fresh_default(self) -> Any:
+        """A copy, so nobody mutates the declared default of a map or a list."""
+        return copy.deepcopy(self.default)
 
     def parse(self, raw: str) -> Any:
         """Turn what an admin typed into a value of this setting's type, or refuse it."""
+        if self.structured:
+            raise SettingError(f"`{self.key}` is changed with `{self.edit_with}`.")
         text = raw.strip()
         if isinstance(self.default, bool):
             lowered = text.lower()
@@ -76,6 +95,17 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("daily_images", 0, "Images a member may generate per day (0: no limit).", 0, 100_000),
     Setting("describe_nsfw_check", False, "Also run an NSFW check when describing images."),
     Setting("alert_channel", 0, "Channel id for moderation alerts (0: none).", 0),
+    Setting("kudos_daily_cap", 500, "Kudos a member may gift with emoji per day.", 1, 1_000_000),
+    Setting("kudos_recipient_cap", 1000, "Kudos a member may receive as emoji gifts per day.", 1, 1_000_000),
+    Setting("kudos_cooldown", 10, "Seconds between two emoji gifts of one member.", 0, 86_400),
+    Setting("kudos_ack", "reaction", "How a gift is acknowledged: a reaction, a DM to the recipient, or silence.",
+            choices=("reaction", "dm", "silent")),
+    Setting("kudos_confirm_at", 100, "Transfers of at least this many kudos ask for a confirmation.", 1, 10**9),
+    Setting("kudos_emoji", {}, "Emoji that gift kudos when members react with them.",
+            edit_with="/settings kudos-emoji", summary=lambda v: " ".join(
+                f"{e['emoji']} {e['amount']}" for e in v.values()) or "none"),
+    Setting("role_rules", [], "Roles given and taken automatically.", edit_with="/settings roles",
+            summary=lambda v: f"{len(v)} rule{'s' if len(v) != 1 else ''}" if v else "none"),
 )}
 
 
@@ -89,7 +119,11 @@ class GuildSettings:
     def __getitem__(self, key: str) -> Any:
         if key not in SETTINGS:
             raise KeyError(key)
-        return self.changed.get(key, SETTINGS[key].default)
+        setting = SETTINGS[key]
+        if key not in self.changed:
+            return setting.fresh_default()
+        # a map or list may be the core's cached copy: callers get their own
+        return copy.deepcopy(self.changed[key]) if setting.structured else self.changed[key]
 
     def items(self) -> list[tuple[Setting, Any, bool]]:
         """(setting, value, changed?) for display."""
@@ -114,4 +148,16 @@ async def change(service: HordeService, guild_id: int, key: str, raw: str | None
         raise SettingError(f"There is no setting `{key}`. Settings: {', '.join(SETTINGS)}.")
     value = None if raw is None else setting.parse(raw)
     stored = await service.update_community_settings(scope(guild_id), {key: value}, actor)
+    return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})
+
+
+async def store(service: HordeService, guild_id: int, key: str, value: Any, actor: str) -> GuildSettings:
+    """Save a structured setting's whole new value (already validated by the feature that owns it).
+
+    An empty map or list is stored as "back to the default", so the guild's document stays small.
+    """
+    setting = SETTINGS.get(key)
+    if setting is None or not setting.structured:
+        raise SettingError(f"There is no structured setting `{key}`.")
+    stored = await service.update_community_settings(scope(guild_id), {key: value or None}, actor)
     return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})

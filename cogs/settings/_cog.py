@@ -1,4 +1,9 @@
-"""Admins restrict and tune the bot per guild; every change is validated and logged in the core."""
+"""Admins restrict and tune the bot per guild; every change is validated and logged in the core.
+
+Structured settings have their own subcommands (`kudos-emoji`, `roles`, mixed in from their modules);
+`show` also lists what other features report as broken (`bot.diagnostics`), so a role the bot can't
+hand out is seen where admins look, instead of failing quietly.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,20 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import diagnostics
 from bot import settings as guild_settings
 from bot.errors import UserFacingError
 from bot.members import identity
 
+from ._kudos_emoji import KudosEmojiSettings
+from ._roles import RoleRuleSettings
 
-def _show(value: Any) -> str:
+MAX_WARNINGS_SHOWN = 10
+
+
+def _show(value: Any, setting: guild_settings.Setting | None = None) -> str:
+    if setting is not None and setting.summary is not None:
+        return setting.summary(value)
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, list):
@@ -23,7 +36,8 @@ def _show(value: Any) -> str:
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class SettingsCog(commands.GroupCog, group_name="settings", group_description="This server's hordebot settings"):
+class SettingsCog(KudosEmojiSettings, RoleRuleSettings, commands.GroupCog, group_name="settings",
+                  group_description="This server's hordebot settings"):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
         super().__init__()
@@ -36,15 +50,22 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="T
 
     async def _keys(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=f"{s.key} — {s.description}"[:100], value=s.key)
-                for s in guild_settings.SETTINGS.values() if current.lower() in s.key][:25]
+                for s in guild_settings.SETTINGS.values() if current.lower() in s.key and not s.structured][:25]
 
     @app_commands.command(name="show", description="Show every setting and its value")
     async def show(self, interaction: discord.Interaction) -> None:
         current = await self.bot.guild_settings(interaction.guild_id)
         embed = discord.Embed(title="hordebot settings", colour=discord.Colour.dark_teal())
-        lines = [f"`{s.key}` = **{_show(v)}**{' (changed)' if changed else ''} — {s.description}"
+        lines = [f"`{s.key}` = **{_show(v, s)}**{' (changed)' if changed else ''} — {s.description}"
+                 + (f" Change with `{s.edit_with}`." if s.structured else "")
                  for s, v, changed in current.items()]
-        embed.description = "\n".join(lines)
+        embed.description = "\n".join(lines)[:4096]
+        warnings = await diagnostics.collect(self.bot, interaction.guild) if interaction.guild else []
+        if warnings:
+            shown = "\n".join(f"⚠️ {w}" for w in warnings[:MAX_WARNINGS_SHOWN])
+            if len(warnings) > MAX_WARNINGS_SHOWN:
+                shown += f"\n…and {len(warnings) - MAX_WARNINGS_SHOWN} more."
+            embed.add_field(name="Needs attention", value=shown[:1024], inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="set", description="Change a setting")
@@ -56,7 +77,8 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="T
                                                   identity(interaction.user))
         except guild_settings.SettingError as exc:
             raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(f"`{key}` is now **{_show(updated[key])}**.", ephemeral=True)
+        await interaction.response.send_message(
+            f"`{key}` is now **{_show(updated[key], guild_settings.SETTINGS[key])}**.", ephemeral=True)
 
     @app_commands.command(name="reset", description="Put a setting back to its default")
     @app_commands.autocomplete(key=_keys)
@@ -66,4 +88,5 @@ class SettingsCog(commands.GroupCog, group_name="settings", group_description="T
                                                   identity(interaction.user))
         except guild_settings.SettingError as exc:
             raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(f"`{key}` is back to **{_show(updated[key])}**.", ephemeral=True)
+        await interaction.response.send_message(
+            f"`{key}` is back to **{_show(updated[key], guild_settings.SETTINGS[key])}**.", ephemeral=True)

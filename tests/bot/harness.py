@@ -700,6 +700,11 @@ class DiscordHarness:
         http.send_message = self._http_send_message
         http.edit_message = self._http_edit_message
         http.get_message = self._http_get_message
+        http.add_reaction = self._http_add_reaction
+        http.remove_reaction = self._http_remove_reaction
+        http.remove_own_reaction = self._http_remove_own_reaction
+        http.add_role = self._http_add_role
+        http.remove_role = self._http_remove_role
 
     # ------------------------------------------------------------------ world
 
@@ -1777,6 +1782,91 @@ class DiscordHarness:
         if stored is None:
             raise _discord_error(404, 10008, "Unknown Message")
         return copy.deepcopy(stored)
+
+    # ------------------------------------------------------------------ fake Discord: reactions and roles
+
+    def _capture(self, method: str, path: str, **values: Any) -> CapturedCall:
+        call = CapturedCall(method=method, path=path, url=Route.BASE + path.format(**values), body=None,
+                            via="http_client")
+        self.calls.append(call)
+        return call
+
+    def _reaction_target(self, channel_id: int, message_id: int) -> tuple[Any, discord.Guild | None]:
+        channel = self.bot.get_channel(int(channel_id)) or self._state._get_private_channel(int(channel_id))
+        if channel is None:
+            raise _discord_error(404, 10003, "Unknown Channel")
+        dpy_backend._cur_config.messages.setdefault(channel.id, [])
+        return channel.get_partial_message(int(message_id)), getattr(channel, "guild", None)
+
+    @staticmethod
+    def _dpytest_emoji(emoji: str) -> str:
+        """discord.py sends custom emoji as ``name:id``; dpytest's reaction helpers read ``id:name``."""
+        if ":" in emoji:
+            name, _, emoji_id = emoji.rpartition(":")
+            return f"{emoji_id}:{name}"
+        return emoji
+
+    async def _http_add_reaction(self, channel_id: int, message_id: int, emoji: str) -> None:
+        """``PUT .../reactions/{emoji}/@me``: needs Add Reactions and Read Message History, as on Discord."""
+        self._capture("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                      channel_id=channel_id, message_id=message_id, emoji=emoji)
+        message, guild = self._reaction_target(channel_id, message_id)
+        if guild is not None:
+            perms = message.channel.permissions_for(guild.me)
+            if not ((perms.add_reactions and perms.read_message_history) or perms.administrator):
+                raise _discord_error(403, 50013, "Missing Permissions")
+        dpy_backend.add_reaction(message, guild.me if guild else self._state.user, self._dpytest_emoji(emoji))
+
+    async def _http_remove_reaction(self, channel_id: int, message_id: int, emoji: str, member_id: int) -> None:
+        """``DELETE .../reactions/{emoji}/{user_id}``: removing someone else's reaction needs Manage Messages."""
+        self._capture("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/{member_id}",
+                      channel_id=channel_id, message_id=message_id, emoji=emoji, member_id=member_id)
+        message, guild = self._reaction_target(channel_id, message_id)
+        user: Any = None
+        if guild is not None:
+            perms = message.channel.permissions_for(guild.me)
+            if int(member_id) != guild.me.id and not (perms.manage_messages or perms.administrator):
+                raise _discord_error(403, 50013, "Missing Permissions")
+            user = guild.get_member(int(member_id))
+        user = user or self.bot.get_user(int(member_id))
+        if user is None:
+            raise _discord_error(404, 10013, "Unknown User")
+        dpy_backend.remove_reaction(message, user, self._dpytest_emoji(emoji))
+
+    async def _http_remove_own_reaction(self, channel_id: int, message_id: int, emoji: str) -> None:
+        self._capture("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me",
+                      channel_id=channel_id, message_id=message_id, emoji=emoji)
+        message, _ = self._reaction_target(channel_id, message_id)
+        dpy_backend.remove_reaction(message, self._state.user, self._dpytest_emoji(emoji))
+
+    def _role_edit(self, method: str, guild_id: int, user_id: int, role_id: int) -> tuple[discord.Member, discord.Role]:
+        """Discord's checks for giving or taking a role: Manage Roles, and a role below the bot's highest."""
+        self._capture(method, "/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+                      guild_id=guild_id, user_id=user_id, role_id=role_id)
+        guild = self.bot.get_guild(int(guild_id))
+        if guild is None:
+            raise _discord_error(404, 10004, "Unknown Guild")
+        role = guild.get_role(int(role_id))
+        if role is None:
+            raise _discord_error(404, 10011, "Unknown Role")
+        member = guild.get_member(int(user_id))
+        if member is None:
+            raise _discord_error(404, 10007, "Unknown Member")
+        me = guild.me
+        if guild.owner_id != me.id:
+            perms = me.guild_permissions
+            if not (perms.manage_roles or perms.administrator) or role >= me.top_role or role.managed:
+                raise _discord_error(403, 50013, "Missing Permissions")
+        return member, role
+
+    async def _http_add_role(self, guild_id: int, user_id: int, role_id: int, *, reason: str | None = None) -> None:
+        member, role = self._role_edit("PUT", guild_id, user_id, role_id)
+        roles = [r for r in member.roles if not r.is_default() and r.id != role.id]
+        dpy_backend.update_member(member, roles=[*roles, role])
+
+    async def _http_remove_role(self, guild_id: int, user_id: int, role_id: int, *, reason: str | None = None) -> None:
+        member, role = self._role_edit("DELETE", guild_id, user_id, role_id)
+        dpy_backend.update_member(member, roles=[r for r in member.roles if not r.is_default() and r.id != role.id])
 
     def _start_thread(self, route: Route, body: dict[str, Any] | None, *, via: str) -> dict[str, Any]:
         """``POST /channels/{id}/messages/{id}/threads``: a public thread whose id is the starter message's id.

@@ -1,0 +1,171 @@
+"""Kudos as a social currency: emoji gifts, and /kudos balance, transfer, history and top."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import UserFacingError, explain
+from bot.identities import identities
+from bot.kudos_emoji import lookup
+from horde_core.service import HordeError
+
+from ._gifts import GiftDesk, community
+from ._views import CONFIRM_FOR, PAGE, ConfirmTransfer, confirm_view, history_embed, history_view
+
+log = logging.getLogger(__name__)
+TOP = 10
+
+
+def _name(discord_id: int | None) -> str:
+    return f"<@{discord_id}>" if discord_id else "a former member"
+
+
+@app_commands.guild_only()
+class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_description="Your kudos and gifts"):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.service = bot.service
+        self.desk = GiftDesk(bot)
+        self._spent: dict[str, int] = {}  # confirmations used (until their deadline): a double click pays once
+        super().__init__()
+
+    # ------------------------------------------------------------------ emoji gifts
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        """Raw, so reactions on messages the bot never cached (older ones, interaction replies) count too."""
+        sender = payload.member
+        if payload.guild_id is None or sender is None or sender.bot or payload.user_id == self.bot.user.id:
+            return
+        settings = await self.bot.guild_settings(payload.guild_id)
+        entry = lookup(settings["kudos_emoji"], payload.emoji)
+        guild = self.bot.get_guild(payload.guild_id)
+        if entry is None or guild is None:
+            return
+        channel = guild.get_channel_or_thread(payload.channel_id)
+        if channel is None:
+            return
+        await self.desk.give(guild, channel, payload, sender, entry, settings)
+
+    async def settings_warnings(self, guild: discord.Guild) -> list[str]:
+        """Seen in /settings show: refused gifts keep their reaction without Manage Messages."""
+        settings = await self.bot.guild_settings(guild.id)
+        perms = guild.me.guild_permissions
+        if settings["kudos_emoji"] and not (perms.manage_messages or perms.administrator):
+            return ["I need the **Manage Messages** permission to remove the reactions of refused kudos gifts "
+                    "(senders are still told by DM)."]
+        return []
+
+    # ------------------------------------------------------------------ commands
+
+    @app_commands.command(name="balance", description="How many kudos you (or another member) have")
+    @app_commands.describe(member="Whose balance (default: yours)")
+    async def balance(self, interaction: discord.Interaction, member: discord.Member | None = None) -> None:
+        target = member or interaction.user
+        if target.bot:
+            raise UserFacingError("Bots have no kudos.")
+        row = await identities(self.bot).user(target)
+        who = "You have" if target.id == interaction.user.id else f"{target.mention} has"
+        await interaction.response.send_message(f"{who} **{row.kudos:,}** kudos.", ephemeral=True,
+                                                allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command(name="transfer", description="Give some of your kudos to another member")
+    @app_commands.describe(member="Who receives them", amount="How many kudos", note="Why (kept in both ledgers)")
+    async def transfer(self, interaction: discord.Interaction, member: discord.Member,
+                       amount: app_commands.Range[int, 1, 10**9],
+                       note: app_commands.Range[str, 1, 100] | None = None) -> None:
+        if member.bot:
+            raise UserFacingError("Bots can't receive kudos.")
+        if member.id == interaction.user.id:
+            raise UserFacingError("You can't transfer kudos to yourself.")
+        settings = await self.bot.guild_settings(interaction.guild_id)
+        if amount < settings["kudos_confirm_at"]:
+            await self._send(interaction.user, member, amount, note or "")
+            await interaction.response.send_message(f"Sent **{amount:,}** kudos to {member.mention}.",
+                                                    ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            return
+        until = int(self.service.clock.now()) + CONFIRM_FOR
+        embed = discord.Embed(title="Confirm the transfer", colour=discord.Colour.gold(),
+                              description=f"Send **{amount:,}** kudos to {member.mention}?")
+        if note:
+            embed.add_field(name="Note", value=note)
+        embed.set_footer(text="This confirmation expires in 5 minutes.")
+        await interaction.response.send_message(embed=embed, ephemeral=True,
+                                                view=confirm_view(interaction.user.id, member.id, amount, until,
+                                                                  interaction.id))
+
+    async def _send(self, sender: discord.abc.User, recipient: discord.abc.User, amount: int, note: str) -> None:
+        ids = identities(self.bot)
+        sender_row = await ids.user(sender)
+        recipient_row = await ids.user(recipient)
+        await self.service.transfer_kudos(sender_row, str(recipient_row.id), amount, note)
+        text = f"🎁 {sender.display_name} sent you **{amount:,}** kudos" + (f": {note}" if note else ".")
+        try:
+            await recipient.send(text, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.info("could not tell %s about a transfer", recipient.id)
+
+    async def confirm_transfer(self, interaction: discord.Interaction, item: ConfirmTransfer) -> None:
+        """The confirmation button: once, before its deadline, to a member who is still here."""
+        custom_id = item.item.custom_id or ""
+        now = self.service.clock.now()
+        self._spent = {k: until for k, until in self._spent.items() if until >= now}
+        if custom_id in self._spent:
+            await interaction.response.edit_message(content="This transfer was already sent.", embed=None, view=None)
+            return
+        if now > item.until:
+            await interaction.response.edit_message(content="This confirmation expired: run `/kudos transfer` again.",
+                                                    embed=None, view=None)
+            return
+        recipient = interaction.guild.get_member(item.to) if interaction.guild else None
+        if recipient is None:
+            await interaction.response.edit_message(content="That member is no longer here.", embed=None, view=None)
+            return
+        embeds = interaction.message.embeds if interaction.message else []
+        note = next((f.value for e in embeds for f in e.fields if f.name == "Note"), "") or ""
+        self._spent[custom_id] = item.until
+        try:
+            await self._send(interaction.user, recipient, item.amount, note)
+        except (HordeError, UserFacingError) as exc:
+            self._spent.pop(custom_id, None)
+            await interaction.response.edit_message(content=explain(exc), embed=None, view=None)
+            return
+        await interaction.response.edit_message(content=f"Sent **{item.amount:,}** kudos to {recipient.mention}.",
+                                                embed=None, view=None, allowed_mentions=discord.AllowedMentions.none())
+
+    @app_commands.command(name="history", description="Where your kudos came from and went (only you see it)")
+    async def history(self, interaction: discord.Interaction) -> None:
+        embed, view = await self.history_page(interaction.user, 0, 0)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    async def history_page(self, user: discord.abc.User, page: int,
+                           before: int) -> tuple[discord.Embed, discord.ui.View]:
+        core_id = (await identities(self.bot).user(user)).id
+        if before:
+            rows = await self.service.kudos_history(core_id, limit=PAGE + 1, before_id=before)
+        else:  # counted from the newest entry: how "Newer" gets back without remembering every page
+            rows = (await self.service.kudos_history(core_id, limit=(page + 1) * PAGE + 1))[page * PAGE:]
+        entries = rows[:PAGE]
+        return history_embed(entries, page), history_view(user.id, page, entries, len(rows) > PAGE)
+
+    @app_commands.command(name="top", description="This server's most generous members, and its workers")
+    async def top(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        await interaction.response.defer(thinking=True)
+        ids = identities(self.bot)
+        # The core has no user id -> identity lookup: learn this guild's members forward (cached afterwards).
+        members = await ids.resolve_guild(interaction.guild)
+        board = await self.service.gift_leaderboard(community(interaction.guild.id), limit=TOP)
+        earned = await self.service.worker_earnings(sorted(set(members.values())), limit=TOP)
+        embed = discord.Embed(title=f"Kudos in {interaction.guild.name}", colour=discord.Colour.gold())
+        for title, rows in (("Most given", board["given"]), ("Most received", board["received"]),
+                            ("Earned by workers", earned)):
+            lines = [f"{i}. {_name(ids.discord_id(user_id))} — **{kudos:,}**" for i, (user_id, kudos)
+                     in enumerate(rows, 1)]
+            embed.add_field(name=title, value="\n".join(lines) or "nobody yet", inline=True)
+        await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())
