@@ -4,6 +4,8 @@
     python main.py user create NAME [--kudos N] [--trusted] [--concurrency N]
     python main.py user list
     python main.py user kudos NAME AMOUNT          an audited grant (negative takes kudos back)
+    python main.py safety check [--negative TEXT] PROMPT | safety check --jsonl < prompts.jsonl
+    python main.py safety terms export|import FILE the prompt filter's terms, for administrators
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from aiohttp import web
 
@@ -41,6 +45,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     grant.add_argument("name")
     grant.add_argument("amount", type=int)
     grant.add_argument("--note", default="granted from the command line")
+    safety = sub.add_parser("safety", help="the prompt filter: check prompts, export or import its terms")
+    safety.add_argument("rest", nargs=argparse.REMAINDER,
+                        help="check [--negative TEXT] PROMPT | check --jsonl | terms export FILE | terms import FILE")
     return parser.parse_args(argv)
 
 
@@ -81,6 +88,44 @@ def _report_bot_exit(task: asyncio.Task[None]) -> None:
     """The horde keeps serving its workers and API clients if the bot cannot run (e.g. a bad token)."""
     if not task.cancelled() and task.exception() is not None:
         log.error("the Discord bot stopped; the horde keeps running: %s", task.exception())
+
+
+async def run_safety(args: argparse.Namespace, config: AppConfig) -> int:
+    """`safety check` uses the terms in force (the database's, or the shipped ones before the first start);
+    `safety terms export|import FILE` lets an administrator edit them."""
+    from horde_core.safety.prompt_filter import PromptFilter
+    from horde_core.safety.prompt_filter import cli as safety_cli
+
+    rest = list(args.rest)
+    if rest[:1] == ["terms"]:
+        if len(rest) != 3 or rest[1] not in ("export", "import"):
+            print("usage: main.py safety terms export|import FILE", file=sys.stderr)
+            return 2
+        service = await open_service(config)
+        try:
+            path = Path(rest[2])
+            if rest[1] == "export":
+                text = json.dumps(await service.filter_terms(), ensure_ascii=False, indent=1)
+                await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+                print(f"Wrote the filter terms to {path}.")
+            else:
+                await service.set_filter_terms(json.loads(await asyncio.to_thread(path.read_text, encoding="utf-8")))
+                print("The new filter terms are in force (other nodes pick them up within a minute).")
+        except HordeError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
+        finally:
+            await service.db.dispose()
+        return 0
+    prompt_filter = None
+    db_file = config.database_url.split("///", 1)[-1] if config.database_url.startswith("sqlite") else None
+    if db_file is None or await asyncio.to_thread(Path(db_file).exists):
+        service = await open_service(config)
+        try:
+            prompt_filter = PromptFilter(await service.filter_terms())
+        finally:
+            await service.db.dispose()
+    return safety_cli.run(rest, sys.stdin, sys.stdout, prompt_filter=prompt_filter)
 
 
 async def serve(config: AppConfig) -> None:
@@ -127,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     if args.command == "user":
         return asyncio.run(run_cli(args, config))
+    if args.command == "safety":
+        return asyncio.run(run_safety(args, config))
     asyncio.run(serve(config))
     return 0
 

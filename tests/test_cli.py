@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -70,3 +71,32 @@ async def test_cli_works_while_the_server_runs(tmp_path: Path, db_url: str) -> N
     assert server.returncode == 0, out
     assert f"http://127.0.0.1:{port}/api/" in out  # it told us where workers attach
     assert "running the horde alone" in out
+
+
+def test_safety_check_prints_verdicts_in_order(tmp_path: Path) -> None:
+    env = _env(tmp_path, f"sqlite:///{tmp_path}/none/horde.db")
+    one = cli(env, "safety", "check", "--negative", "adult, mature", "nude kid")
+    verdict = json.loads(one.stdout)
+    assert one.returncode == 0 and verdict["blocked"] is True and set(verdict["groups"]) == {"underage", "sexual"}
+    lines = [{"prompt": "a child flying a kite"}, {"prompt": "n.a.k.e.d k1d"}, {"prompt": "nude woman", "negative": ""}]
+    stream = subprocess.run([sys.executable, str(ROOT / "main.py"), "safety", "check", "--jsonl"], env=env,
+                            input="\n".join(json.dumps(x) for x in lines) + "\n", capture_output=True, text=True,
+                            timeout=60, cwd=str(ROOT))
+    verdicts = [json.loads(line) for line in stream.stdout.splitlines()]
+    assert [v["blocked"] for v in verdicts] == [False, True, False]
+    assert all({"blocked", "score", "groups"} <= set(v) for v in verdicts)
+    assert not (tmp_path / "none").exists()  # checking prompts creates no database
+
+
+def test_safety_terms_round_trip_through_the_database(tmp_path: Path, db_url: str) -> None:
+    env = _env(tmp_path, db_url)
+    out = tmp_path / "terms.json"
+    assert cli(env, "safety", "terms", "export", str(out)).returncode == 0
+    terms = json.loads(out.read_text())
+    terms["groups"]["underage"]["en"]["zorblax"] = 1.5
+    out.write_text(json.dumps(terms))
+    assert cli(env, "safety", "terms", "import", str(out)).returncode == 0
+    assert json.loads(cli(env, "safety", "check", "nude zorblax").stdout)["blocked"] is True
+    out.write_text('{"groups": 3}')
+    bad = cli(env, "safety", "terms", "import", str(out))
+    assert bad.returncode == 2 and "not valid" in bad.stderr

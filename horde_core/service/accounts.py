@@ -73,6 +73,7 @@ class AccountsMixin(ServiceBase):
                                                            "admin_revoke", note=note))
             fresh = await users_repo.by_id(conn, user.id)
         assert fresh is not None
+        self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": amount, "reason": "admin"})
         return fresh
 
     async def user_for_identity(self, identity: str, username: str, *, starting_kudos: int = 0) -> UserRow:

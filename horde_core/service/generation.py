@@ -18,8 +18,8 @@ from horde_core.users.repo import UserRow
 
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
-from .safety import SafetyMixin
 from .schemas import ImageRequestSpec
+from .screening import ScreeningMixin
 
 DEFAULT_SECONDS_PER_JOB = 10.0
 
@@ -40,7 +40,7 @@ def parse_request_id(request_id: str) -> str:
         raise RequestNotFound(f"Request with ID '{request_id}' not found.") from None
 
 
-class GenerationMixin(SafetyMixin):
+class GenerationMixin(ScreeningMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
                              ipaddr: str = "") -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run."""
@@ -59,6 +59,9 @@ class GenerationMixin(SafetyMixin):
         job_tax = core.shared_tax if shared else core.horde_tax
         total = pricing.request_total(job_cost, job_tax, p.n)
         warnings = self._model_warnings(spec.models)
+        prompt = await self.screen_prompt(
+            user.id, user.anonymous, prompt, replacement=spec.replacement_filter,
+            proxied_account=spec.proxied_account, ipaddr=ipaddr, client_agent=client_agent, strike=not spec.dry_run)
         if spec.dry_run:
             return Accepted(None, total, warnings)
         if self.rate_limited(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):

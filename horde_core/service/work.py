@@ -240,7 +240,7 @@ class WorkMixin(SafetyMixin):
         if csam:
             await self._strike_for_csam(done.request_id)
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
-                                             "censored": censored})
+                                             "censored": censored, "worker_owner": user.id})
         return reward
 
     async def _strike_for_csam(self, request_id: str) -> None:
