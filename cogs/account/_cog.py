@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import role_rules
 from bot.errors import UserFacingError
 
 
@@ -64,8 +65,22 @@ class AccountCog(commands.Cog):
         done = info.records["fulfillment"]
         embed.add_field(name="Served by your workers",
                         value=f"{done['image']} images · {done['text']} texts · {done['interrogation']} forms")
+        earned = await self._roles_earned(interaction)
+        if earned is not None:
+            embed.add_field(name="Roles earned", value=earned or "none yet", inline=False)
         embed.set_footer(text=f"Horde user {info.username}")
         await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def _roles_earned(self, interaction: discord.Interaction) -> str | None:
+        """The roles this member holds that the server's role rules hand out (None: the server has none)."""
+        if interaction.guild_id is None:
+            return None
+        settings = await self.bot.guild_settings(interaction.guild_id)
+        managed = {rule.role_id for rule in role_rules.rules(settings["role_rules"])}
+        if not managed:
+            return None
+        roles = getattr(interaction.user, "roles", [])
+        return ", ".join(r.mention for r in roles if r.id in managed)
 
     @worker.command(name="key", description="Get the API key your GPU worker uses (shown only to you)")
     async def worker_key(self, interaction: discord.Interaction) -> None:

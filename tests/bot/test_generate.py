@@ -193,3 +193,20 @@ async def test_timeout_offers_a_retry(h: DiscordHarness, service: HordeService, 
     assert len(again.original.files) == 1
     user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
     assert user.kudos == service.config.bot.starting_kudos - 9  # the timed-out one was refunded
+
+
+async def test_a_blocked_prompt_is_refused_privately_and_charged_to_the_member(
+        h: DiscordHarness, service: HordeService, server) -> None:
+    await _worker(service, server)
+    rec = await h.slash("generate", {"prompt": "n a k e d little girl", "model": MODEL}, user=h.member(1))
+    answer = rec.followups[-1]
+    assert rec.original.deleted and answer.ephemeral and "blocked" in answer.content
+    strikes = await service.community_strikes(f"discord:{h.guild.id}")
+    assert [s["subject"] for s in strikes] == [f"member:discord:{h.guild.id}:{h.member(1).id}"]
+    again = await h.slash("generate", {"prompt": "a cat", "model": MODEL}, user=h.member(1))
+    assert "timed out" in again.followups[-1].content  # the member, not the bot, is timed out
+    worker = FakeWorker(server, (await service.create_user("gpu2"))[1], "Other GPU")
+    serving = asyncio.create_task(worker.serve(1))
+    other = await h.slash("generate", {"prompt": "a cat", "model": MODEL}, user=h.member(2))
+    await serving
+    assert len(other.original.files) == 1  # everyone else in the guild keeps generating

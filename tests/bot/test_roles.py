@@ -50,6 +50,11 @@ async def test_a_kudos_role_follows_gifts_and_transfers_both_ways(h: DiscordHarn
     assert has(h, 1, rich) and not has(h, 2, rich)
     given = calls(h, "PUT", ROLE_EDIT)
     assert len(given) == 1 and given[0].url.endswith(f"/members/{h.member(1).id}/roles/{rich.id}")
+    mine = await h.slash("account", user=h.member(1))
+    earned = {f["name"]: f["value"] for f in mine.embeds[0]["fields"]}["Roles earned"]
+    assert earned == rich.mention
+    theirs = await h.slash("account", user=h.member(2))
+    assert {f["name"]: f["value"] for f in theirs.embeds[0]["fields"]}["Roles earned"] == "none yet"
 
     await h.slash("kudos transfer", {"member": boss, "amount": 10}, user=h.member(1))  # 30 -> 20, boss 25 -> 35
     await cog.settle()
