@@ -1,10 +1,8 @@
 """Discord members and core users, both ways.
 
-The core stores identities (`discord:<id>`) on its users but offers no reverse lookup (core user id ->
-identity). The bot learns the mapping forward, every time a feature resolves a member through this map,
-and keeps it in memory: leaderboards and the role reconciler read it backwards. After a restart it is
-rebuilt as members are met again, or for a whole guild with `resolve_guild` — which, like every other
-use of the bot, gives members who have no horde account yet one (with the starting balance).
+The core keeps identities (`discord:<id>`) on its users and looks them up in bulk both ways; this map
+caches what it learned, so leaderboards and the role reconciler don't ask again. Looking members up never
+creates horde accounts: a member who never used the bot simply has none (and earns no automatic role).
 """
 
 from __future__ import annotations
@@ -45,14 +43,26 @@ class IdentityMap:
         return self._core_of.get(discord_id)
 
     async def resolve(self, members: Iterable[discord.Member]) -> dict[int, int]:
-        """Discord id -> core id for these members (bots never have accounts)."""
-        out: dict[int, int] = {}
-        for member in members:
-            if member.bot:
-                continue
-            known = self._core_of.get(member.id)
-            out[member.id] = known if known is not None else (await self.user(member)).id
-        return out
+        """Discord id -> core id for the members that have a horde account (bots never do)."""
+        humans = [m.id for m in members if not m.bot]
+        unknown = [d for d in humans if d not in self._core_of]
+        if unknown:
+            found = await self._bot.service.users_for_identities([f"discord:{d}" for d in unknown])
+            for key, core_id in found.items():
+                self.learn(int(key.split(":", 1)[1]), core_id)
+        return {d: self._core_of[d] for d in humans if d in self._core_of}
+
+    async def discord_ids(self, core_ids: Iterable[int]) -> dict[int, int]:
+        """Core id -> Discord id for the users that came from Discord."""
+        wanted = set(core_ids)
+        unknown = [c for c in wanted if c not in self._discord_of]
+        if unknown:
+            found = await self._bot.service.identities_for_users(unknown, "discord:")
+            for core_id, key in found.items():
+                tail = key.split(":", 1)[1]
+                if tail.isdigit():
+                    self.learn(int(tail), core_id)
+        return {c: self._discord_of[c] for c in wanted if c in self._discord_of}
 
     async def resolve_guild(self, guild: discord.Guild) -> dict[int, int]:
         """Every cached member of a guild (needs the members intent); slow only the first time."""

@@ -158,10 +158,10 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
         assert interaction.guild is not None
         await interaction.response.defer(thinking=True)
         ids = identities(self.bot)
-        # The core has no user id -> identity lookup: learn this guild's members forward (cached afterwards).
         members = await ids.resolve_guild(interaction.guild)
         board = await self.service.gift_leaderboard(community(interaction.guild.id), limit=TOP)
         earned = await self.service.worker_earnings(sorted(set(members.values())), limit=TOP)
+        await ids.discord_ids({user_id for rows in (*board.values(), earned) for user_id, _ in rows})
         embed = discord.Embed(title=f"Kudos in {interaction.guild.name}", colour=discord.Colour.gold())
         for title, rows in (("Most given", board["given"]), ("Most received", board["received"]),
                             ("Earned by workers", earned)):

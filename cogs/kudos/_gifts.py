@@ -111,7 +111,7 @@ class GiftDesk:
             if match := _REQUEST.match(custom_id):
                 with contextlib.suppress(HordeError):
                     core_id = int((await self.service.request_outline(match["rid"]))["user_id"])
-                    known = identities(self.bot).discord_id(core_id)
+                    known = (await identities(self.bot).discord_ids([core_id])).get(core_id)
                     return Recipient(guild.get_member(known) if known else None, core_id)
         raise Refused("Bots can't receive kudos.")
 

@@ -94,7 +94,7 @@ class RolesCog(commands.Cog, name="Roles"):
     async def reconcile_users(self, core_ids: set[int]) -> int:
         """Members we know of these core users, in every guild they share with the bot."""
         ids = identities(self.bot)
-        discord_ids = {d for c in core_ids if (d := ids.discord_id(c)) is not None}
+        discord_ids = set((await ids.discord_ids(core_ids)).values())
         edits = 0
         for guild in self.bot.guilds:
             members = [m for d in discord_ids if (m := guild.get_member(d)) is not None]

@@ -65,7 +65,7 @@ class RoleReconciler:
             core = await identities(self.bot).resolve(humans)
             facts = await self._facts(core.values())
             for member in humans:
-                known = facts.get(core[member.id])
+                known = facts.get(core[member.id]) if member.id in core else None
                 want = {rid for rid in usable if role_rules.deserves(grouped[rid], known)}
                 have = {r.id for r in member.roles if r.id in usable}
                 for role_id in sorted(want - have):

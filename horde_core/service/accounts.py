@@ -92,6 +92,15 @@ class AccountsMixin(ServiceBase):
                 user = await self._starting_balance(conn, now, user, starting_kudos)
         return user
 
+    async def users_for_identities(self, keys: list[str]) -> dict[str, int]:
+        """Identities (`discord:<id>`) to user ids, for those that have an account; creates nobody."""
+        async with self.db.read() as conn:
+            return await users_repo.users_for_identities(conn, keys)
+
+    async def identities_for_users(self, user_ids: list[int], prefix: str = "") -> dict[int, str]:
+        async with self.db.read() as conn:
+            return await users_repo.identities_for_users(conn, user_ids, prefix)
+
     async def transfer_kudos(self, sender: UserRow, recipient_name: str, amount: float,
                              note: str = "") -> int:
         """Give kudos to another user; the sender must hold them."""

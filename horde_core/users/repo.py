@@ -119,3 +119,21 @@ async def link_identity(conn: AsyncConnection, now: float, key: str, user_id: in
 
 async def count(conn: AsyncConnection) -> int:
     return int(await conn.scalar(select(func.count()).select_from(_users)) or 0)
+
+
+async def users_for_identities(conn: AsyncConnection, keys: list[str]) -> dict[str, int]:
+    """identity -> user id for those that exist (a read: nobody is created)."""
+    if not keys:
+        return {}
+    rows = await conn.execute(select(_identities.c.key, _identities.c.user_id).where(_identities.c.key.in_(keys)))
+    return {r.key: int(r.user_id) for r in rows}
+
+
+async def identities_for_users(conn: AsyncConnection, user_ids: list[int], prefix: str = "") -> dict[int, str]:
+    """user id -> its identity starting with `prefix` (the way back, for leaderboards and roles)."""
+    if not user_ids:
+        return {}
+    q = select(_identities.c.user_id, _identities.c.key).where(_identities.c.user_id.in_(user_ids))
+    if prefix:
+        q = q.where(_identities.c.key.startswith(prefix, autoescape=True))
+    return {int(r.user_id): r.key for r in await conn.execute(q)}

@@ -101,6 +101,8 @@ async def test_age_trust_and_ratings(h: DiscordHarness, service: HordeService, c
     trusted_user, _ = await service.create_user("trusted-one", trusted=True)
     async with service.db.transaction() as conn:  # member 2 is already a trusted horde user
         await users_repo.link_identity(conn, clock.now(), f"discord:{h.member(2).id}", trusted_user.id)
+    for i in range(3):  # only members with a horde account can earn roles; looking them up creates none
+        await h.slash("account", user=h.member(i))
     await h.slash("settings roles add", {"role": veteran, "condition": "account_age", "value": 3}, user=boss)
     await h.slash("settings roles add", {"role": trusted, "condition": "trusted"}, user=boss)
     rated = await h.slash("settings roles add", {"role": critic, "condition": "ratings", "value": 1}, user=boss)
@@ -124,6 +126,8 @@ async def test_hierarchy_and_permission_problems_are_warnings(h: DiscordHarness,
                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
     boss = await admin(h)
     cog = roles_cog(h)
+    for i in range(3):
+        await h.slash("account", user=h.member(i))
     vip = make_role(h, "VIP", 5)
     added = await h.slash("settings roles add", {"role": vip, "condition": "kudos", "value": 1}, user=boss)
     assert "⚠️ I need the **Manage Roles** permission" in added.content
@@ -162,3 +166,16 @@ async def test_rules_of_a_deleted_role_are_dropped(h: DiscordHarness, service: H
     dpy_backend.delete_role(gone)
     await cog.sweep()
     assert "role_rules" not in await service.community_settings(f"discord:guild:{h.guild.id}")
+
+
+async def test_sweeps_create_no_accounts(h: DiscordHarness, service: HordeService) -> None:
+    boss = await admin(h)
+    await bot_roles(h)
+    rich = make_role(h, "Rich", 2)
+    await h.slash("settings roles add", {"role": rich, "condition": "kudos", "value": 1}, user=boss)
+    await roles_cog(h).sweep()
+    keys = [f"discord:{h.member(i).id}" for i in range(3)]
+    known = await service.users_for_identities(keys)
+    assert set(known) == {keys[0]}  # only the admin, who used the bot; nobody got free kudos
+    assert await service.identities_for_users(list(known.values()), "discord:") == {known[keys[0]]: keys[0]}
+    assert has(h, 0, rich) and not has(h, 1, rich)
