@@ -170,6 +170,7 @@ async def test_rules_of_a_deleted_role_are_dropped(h: DiscordHarness, service: H
 
 async def test_sweeps_create_no_accounts(h: DiscordHarness, service: HordeService) -> None:
     boss = await admin(h)
+    await h.slash("account", user=boss)  # the admin has used the bot; the others never did
     await bot_roles(h)
     rich = make_role(h, "Rich", 2)
     await h.slash("settings roles add", {"role": rich, "condition": "kudos", "value": 1}, user=boss)
