@@ -8,10 +8,11 @@ The broker bench has its own `_infra.py`; this one is separate so that the two b
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
+
+from _cpu import machine_cpu, proc_cpu
 
 HOST = "127.0.0.1"
 AGENT = "hordebot-bench:1:local"
@@ -77,29 +78,6 @@ def ms(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{1000 * seconds:.1f}"
 
 
-def _proc_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system, all threads) of a live process, from /proc."""
-    if pid is None:
-        return math.nan
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return math.nan
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine."""
-    try:
-        with open("/proc/stat") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-        idle = values[3] + (values[4] if len(values) > 4 else 0)
-        return float(sum(values) - idle), float(sum(values))
-    except (OSError, ValueError, IndexError):
-        return math.nan, math.nan
-
-
 @dataclass
 class CpuWindow:
     """CPU use of this process, of the load process and of the machine over one measured window."""
@@ -113,14 +91,14 @@ class CpuWindow:
 
     def begin(self) -> None:
         busy, total = machine_cpu()
-        self._mark = (time.perf_counter(), time.process_time(), _proc_cpu(self.load_pid), busy, total)
+        self._mark = (time.perf_counter(), time.process_time(), proc_cpu(self.load_pid), busy, total)
 
     def end(self) -> None:
         t0, b0, l0, busy0, total0 = self._mark
         busy, total = machine_cpu()
         self.wall = time.perf_counter() - t0
         self.bench = time.process_time() - b0
-        self.load = _proc_cpu(self.load_pid) - l0
+        self.load = proc_cpu(self.load_pid) - l0
         self.machine = (busy - busy0) / (total - total0) if total > total0 else math.nan
 
     def share(self, seconds: float) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _cpu import machine_cpu, proc_cpu
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = REPO / "main.py"
@@ -77,27 +78,6 @@ class BenchError(Exception):
 # --- measurements -------------------------------------------------------------------------------
 
 
-def _proc_cpu(pid: int) -> float:
-    """CPU seconds (user + system, all threads) of a live process, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return math.nan
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine."""
-    try:
-        with open("/proc/stat") as fh:
-            values = [int(v) for v in fh.readline().split()[1:]]
-        idle = values[3] + (values[4] if len(values) > 4 else 0)
-        return float(sum(values) - idle), float(sum(values))
-    except (OSError, ValueError, IndexError):
-        return math.nan, math.nan
-
-
 @dataclass
 class Phase:
     """One measured phase: latencies per request type and CPU use over its (possibly several) windows."""
@@ -116,19 +96,19 @@ class Phase:
         return self.latencies.setdefault(label, [])
 
     def begin(self) -> None:
-        busy, total = _machine_cpu()
-        server = _proc_cpu(self.server_pid) if self.server_pid else math.nan
+        busy, total = machine_cpu()
+        server = proc_cpu(self.server_pid) if self.server_pid else math.nan
         self._mark = (time.perf_counter(), server, time.process_time(), busy, total)
 
     def end(self) -> float:
         """Close a window; returns its wall time."""
         assert self._mark is not None
         t0, s0, b0, busy0, total0 = self._mark
-        busy, total = _machine_cpu()
+        busy, total = machine_cpu()
         wall = time.perf_counter() - t0
         self.wall += wall
         if self.server_pid:
-            self.server_cpu += _proc_cpu(self.server_pid) - s0
+            self.server_cpu += proc_cpu(self.server_pid) - s0
         self.bench_cpu += time.process_time() - b0
         self.machine_busy += busy - busy0
         self.machine_total += total - total0

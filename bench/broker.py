@@ -44,10 +44,10 @@ from _infra import (
     Errors,
     Phase,
     Server,
-    _machine_cpu,
     _pg_parts,
     create_user,
     free_port,
+    machine_cpu,
     pg_admin,
     server_env,
 )
@@ -60,9 +60,9 @@ async def run(args: argparse.Namespace, tmp: Path, servers: list[Server], errors
     sizes = QUICK if args.quick else FULL
     conc = args.concurrency
     notes: list[str] = []
-    busy0, total0 = _machine_cpu()
+    busy0, total0 = machine_cpu()
     await asyncio.sleep(1.0)
-    busy1, total1 = _machine_cpu()
+    busy1, total1 = machine_cpu()
     busy_before = rate(busy1 - busy0, total1 - total0)
     log(f"machine {100 * busy_before:.0f}% busy before the run ({os.cpu_count()} CPUs)")
     timeout = aiohttp.ClientTimeout(total=120)
