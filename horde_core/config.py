@@ -92,6 +92,9 @@ class SafetySettings(_Section):
     community_suspension: int = 86400
     # While throttled, each member of the community may send one image request per this many seconds.
     throttle_interval: float = 60.0
+    # Hold images from workers that report no safety check of their own until an alchemist's `nsfw` form has
+    # scored them (released, censored, or csam by the image verdict); unscanned images are never shown.
+    scan_before_release: bool = False
     # Days the moderation log (blocked prompts: the prompt, who, where, why) is kept.
     audit_retention_days: int = 30
 

@@ -92,7 +92,7 @@ class Job(Base):
     request_id: Mapped[str] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int] = mapped_column(Integer)
-    # waiting | processing | done | faulted | cancelled
+    # waiting | processing | held (done, awaiting its safety scan) | done | faulted | cancelled
     state: Mapped[str] = mapped_column(String(16))
     rank: Mapped[float] = mapped_column(Float)
     worker_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
@@ -112,3 +112,5 @@ class Job(Base):
     uploaded: Mapped[bool] = mapped_column(Boolean, default=False)
     pruned: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[str] = mapped_column(Text, default="")  # text, or JSON for interrogation forms
+    # While an image is held for a safety scan ("scan before release"): the scan's interrogation request.
+    scan_request: Mapped[str] = mapped_column(String(36), default="")

@@ -18,6 +18,7 @@ from horde_core.queue.states import (
     CANCELLED,
     DONE,
     FAULTED,
+    HELD,
     REQ_EXPIRED,
     REQ_PRUNED,
     SQL_PROCESSING,
@@ -177,8 +178,8 @@ async def set_request_state(conn: AsyncConnection, request_id: str, state: str, 
 async def expirable(conn: AsyncConnection, now: float, expiry: float, limit: int = 500) -> list[str]:
     """Active requests older than `expiry` with no job popped within `expiry` and none in flight."""
     cutoff = now - expiry
-    busy = exists().where(J.request_id == R.id,
-                          or_(J.state == SQL_PROCESSING, and_(J.popped_at.is_not(None), J.popped_at > cutoff)))
+    recent_pop = and_(J.popped_at.is_not(None), J.popped_at > cutoff)
+    busy = exists().where(J.request_id == R.id, or_(J.state.in_([SQL_PROCESSING, HELD]), recent_pop))
     rows = await conn.execute(select(R.id).where(R.state == ACTIVE, R.created_at < cutoff, ~busy)
                               .limit(limit))
     return [r.id for r in rows]

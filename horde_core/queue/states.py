@@ -7,6 +7,7 @@ from sqlalchemy import literal_column
 # Job states
 WAITING = "waiting"
 PROCESSING = "processing"
+HELD = "held"  # finished by its worker, released once a safety scan has scored it
 DONE = "done"
 FAULTED = "faulted"
 CANCELLED = "cancelled"
@@ -14,7 +15,8 @@ JOB_TERMINAL = frozenset({DONE, FAULTED, CANCELLED})
 
 # Request states
 ACTIVE = "active"
-REQ_DONE = "done"
+REQ_HELD = "held"  # finished by its worker, released once a safety scan has scored it
+DONE = "done"
 REQ_FAULTED = "faulted"
 REQ_CANCELLED = "cancelled"
 REQ_EXPIRED = "expired"

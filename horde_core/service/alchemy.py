@@ -165,8 +165,15 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
         censored = spec.state in ("censored", "csam")
         values = {"result": json.dumps({form: value}), "censored": censored, "gen_state": spec.state,
                   "image_key": image_key(spec.id) if is_image_form(form) else ""}
-        return await self._settle_submit(user, spec.id, "interrogation", values, censored=censored,
-                                         csam=spec.state == "csam")
+        reward = await self._settle_submit(user, spec.id, "interrogation", values, censored=censored,
+                                           csam=spec.state == "csam")
+        if job is not None and form == "nsfw":
+            async with self.db.read() as conn:
+                request = await lifecycle.request_row(conn, job.request_id)
+            scan_job = json.loads(request.params or "{}").get("scan_job")
+            if scan_job:  # this form was a held image's safety scan
+                await self.release_scanned(scan_job, spec.result)
+        return reward
 
     async def interrogation_status(self, request_id: str) -> AlchemyStatus:
         async with self.db.read() as conn:

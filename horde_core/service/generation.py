@@ -12,7 +12,7 @@ from typing import Any
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import pack, skip_reason
-from horde_core.queue.states import ACTIVE, GONE, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
+from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode, to_webp
 from horde_core.users.repo import UserRow
 
@@ -155,7 +155,8 @@ class GenerationMixin(ScreeningMixin):
 
     async def _progress(self, conn: Any, row: Any) -> Progress:
         counts = await lifecycle.job_counts(conn, row.id)
-        waiting, processing = counts.get(WAITING, 0), counts.get(PROCESSING, 0)
+        waiting = counts.get(WAITING, 0)
+        processing = counts.get(PROCESSING, 0) + counts.get(HELD, 0)  # a held image is still on its way
         finished = counts.get("done", 0)
         position = 0
         if waiting:

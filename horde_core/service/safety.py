@@ -7,6 +7,7 @@ import math
 import time
 from typing import Any
 
+from horde_core.queue import lifecycle
 from horde_core.safety import repo as safety_repo
 from horde_core.safety.abuse import Rules, Subject, community_state, member_timeout, subject_of
 
@@ -106,6 +107,14 @@ class SafetyMixin(ServiceBase):
         self._penalty_hint = None
         if sanction:
             self.events.publish("community_sanction", {"community": who.community, "state": sanction})
+
+    async def _strike_for_csam(self, request_id: str) -> None:
+        """A worker's csam verdict is a strike against whoever asked (the member, never the bot)."""
+        async with self.db.read() as conn:
+            request = await lifecycle.request_row(conn, request_id)
+        who = self.subject(int(request.user_id), int(request.user_id) == 0, request.proxied_account, request.ipaddr)
+        await self.record_strike(who, "csam", prompt=request.prompt, verdict={"worker_verdict": "csam"},
+                                 client_agent=request.client_agent, action="csam", request_id=request_id)
 
     # --- administration ---------------------------------------------------------------------
 

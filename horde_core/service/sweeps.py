@@ -31,7 +31,7 @@ class SweepMixin(WorkMixin):
         """One pass of every sweep; returns how much each did."""
         done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
                 "pruned": await self._prune(), "uptime": await self._pay_uptime(),
-                "audit_pruned": await self._prune_audit()}
+                "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned()}
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)

@@ -11,7 +11,7 @@ from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import WorkerProfile, pick_model
-from horde_core.queue.states import DONE, REQ_FAULTED, WAITING
+from horde_core.queue.states import DONE, HELD, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
@@ -20,7 +20,7 @@ from horde_core.workers import repo as workers_repo
 from .base import CachedWorker
 from .dto import PoppedJob
 from .errors import BadRequest, Forbidden, NotFound
-from .safety import SafetyMixin
+from .scanning import ScanMixin
 from .schemas import ImagePopSpec, SubmitSpec
 
 NAME_TTL = 60.0
@@ -30,7 +30,7 @@ def image_key(job_id: str) -> str:
     return f"img/{job_id}.webp"
 
 
-class WorkMixin(SafetyMixin):
+class WorkMixin(ScanMixin):
     # --- registry -------------------------------------------------------------------------
 
     async def _worker_for_pop(self, user: UserRow, kind: str, name: str, announced: dict[str, Any],
@@ -219,12 +219,16 @@ class WorkMixin(SafetyMixin):
                              censored: bool = False, csam: bool = False, raw: bytes | None = None) -> int:
         """Finish a job held by one of the user's workers and settle its kudos, in one transaction."""
         now = self.clock.now()
+        hold = self.needs_scan(kind, values, censored)
         async with self.db.transaction() as conn:
-            done = await lifecycle.finish_job(conn, job_id, user.id, now, values)
+            done = await lifecycle.finish_job(conn, job_id, user.id, now, {**values, "state": HELD} if hold else values)
             if done is None:
                 await self._explain_submit_failure(conn, job_id, user)
             if raw is not None:  # only the job's holder may write its result
                 await self.store.put(values["image_key"], raw)
+            if hold:  # settled when the scan releases it
+                await self.hold_for_scan(conn, now, job_id, values["image_key"])
+                return int(done.reward)
             reward, units = int(done.reward), int(done.units)
             if not censored:
                 await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
@@ -242,14 +246,6 @@ class WorkMixin(SafetyMixin):
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
                                              "censored": censored, "worker_owner": user.id})
         return reward
-
-    async def _strike_for_csam(self, request_id: str) -> None:
-        """A worker's csam verdict is a strike against whoever asked (the member, never the bot)."""
-        async with self.db.read() as conn:
-            request = await lifecycle.request_row(conn, request_id)
-        who = self.subject(int(request.user_id), int(request.user_id) == 0, request.proxied_account, request.ipaddr)
-        await self.record_strike(who, "csam", prompt=request.prompt, verdict={"worker_verdict": "csam"},
-                                 client_agent=request.client_agent, action="csam", request_id=request_id)
 
     async def _explain_submit_failure(self, conn: Any, job_id: str, user: UserRow) -> None:
         job = await lifecycle.job_row(conn, job_id)
