@@ -38,8 +38,7 @@ CONDITIONS: dict[str, Condition] = {c.name: c for c in (
     Condition("active_worker", "owns a worker that is online"),
     Condition("trusted", "is a trusted horde user"),
     Condition("images", "generated at least {value} images", 10**9),
-    Condition("ratings", "rated at least {value} images", 10**9,
-              note="ratings don't exist yet: everyone counts as 0, so nobody gets this role for now"),
+    Condition("ratings", "rated at least {value} images", 10**9),
     Condition("account_age", "has had a horde account for more than {value} days", 36_500),
 )}
 
@@ -106,7 +105,9 @@ def holds(rule: RoleRule, facts: MemberFacts | None) -> bool:
         return facts.images_generated >= rule.value
     if rule.condition == "account_age":
         return facts.account_age_days > rule.value
-    return False  # "ratings": no ratings yet, everyone has rated 0 images
+    if rule.condition == "ratings":
+        return facts.images_rated >= rule.value
+    return False
 
 
 def by_role(all_rules: Iterable[RoleRule]) -> dict[int, list[RoleRule]]:

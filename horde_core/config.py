@@ -99,6 +99,13 @@ class SafetySettings(_Section):
     audit_retention_days: int = 30
 
 
+class RatingSettings(_Section):
+    # Kudos for rating an image, more when an artifacts score is given too; at most this much a day.
+    reward: int = 5
+    artifacts_bonus: int = 2
+    daily_reward_cap: int = 100
+
+
 class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
@@ -123,6 +130,7 @@ class AppConfig(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     core: CoreSettings = Field(default_factory=CoreSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    ratings: RatingSettings = Field(default_factory=RatingSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, SubmitSpec
+from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, RateSpec, SubmitSpec
 
 from . import format as fmt
 from .http import apikey, body, client_agent, ipaddr, ok, service
@@ -41,6 +41,16 @@ async def generate_status(request: web.Request) -> web.Response:
 @routes.delete("/api/v2/generate/status/{id}")
 async def generate_cancel(request: web.Request) -> web.Response:
     return ok(fmt.image_status(await service(request).cancel(request.match_info["id"])))
+
+
+@routes.post("/api/v2/generate/rate/{id}")
+async def generate_rate(request: web.Request) -> web.Response:
+    """The owner rates their own results (aesthetic score 1-10, artifacts 0-5, the best of a batch)."""
+    svc = service(request)
+    spec = await body(request, RateSpec)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    reward = await svc.rate_own(user, request.match_info["id"], spec, client_agent=client_agent(request))
+    return ok({"reward": float(reward)})
 
 
 @routes.post("/api/v2/generate/pop")

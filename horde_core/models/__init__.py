@@ -6,6 +6,7 @@ from horde_core.models.communities import CommunitySettings, SettingsChange
 from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
+from horde_core.models.ratings import Rating
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
 
@@ -20,6 +21,7 @@ __all__ = [
     "Meta",
     "ModerationEntry",
     "Penalty",
+    "Rating",
     "Request",
     "SettingsChange",
     "Strike",

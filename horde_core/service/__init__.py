@@ -20,6 +20,7 @@ from .dto import (
 )
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .horde_status import StatusMixin
+from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
@@ -27,7 +28,7 @@ from .text import TextMixin
 
 
 class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin, ResultsMixin,
-                   SocialMixin):
+                   SocialMixin, RatingsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

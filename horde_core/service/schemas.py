@@ -239,3 +239,18 @@ class AlchemySubmitSpec(BaseModel):
     id: str = Field(min_length=1, max_length=64)
     result: Any = None
     state: Literal["ok", "censored", "faulted", "csam"] = "ok"
+
+
+class RatingEntry(BaseModel):
+    model_config = _IGNORE
+    id: str = Field(min_length=1, max_length=64)
+    rating: int = Field(ge=1, le=10)
+    artifacts: int | None = Field(None, ge=0, le=5)
+
+
+class RateSpec(BaseModel):
+    """Owners rate their own results: one rating per image, and which image of the request was best."""
+
+    model_config = _IGNORE
+    ratings: list[RatingEntry] = Field(default_factory=list, max_length=20)
+    best: str | None = None

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from horde_core.ledger import book
 from horde_core.ledger.gifts import GiftRefused, GiftRules, give, leaderboard
-from horde_core.models import Job, LedgerEntry, Worker
+from horde_core.models import Job, LedgerEntry, Rating, Worker
 
 from .base import ServiceBase
 from .errors import HordeError
@@ -18,6 +18,7 @@ from .errors import HordeError
 _L = LedgerEntry.__table__.c
 _J = Job.__table__.c
 _W = Worker.__table__.c
+_RT = Rating.__table__.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class MemberFacts:
     active_worker: bool
     images_generated: int
     account_age_days: float
+    images_rated: int = 0
 
 
 __all__ = ["GiftError", "GiftRules", "MemberFacts", "SocialMixin"]
@@ -101,7 +103,10 @@ class SocialMixin(ServiceBase):
             images = {int(u): int(n) for u, n in (await conn.execute(
                 select(_J.user_id, func.count()).where(_J.user_id.in_(user_ids), _J.kind == "image",
                                                        _J.state == "done").group_by(_J.user_id))).all()}
+            rated = {int(u): int(n) for u, n in (await conn.execute(
+                select(_RT.rater_id, func.count()).where(_RT.rater_id.in_(user_ids)).group_by(_RT.rater_id))).all()}
         return {int(r.id): MemberFacts(user_id=int(r.id), kudos=int(r.kudos), trusted=bool(r.trusted),
                                        active_worker=int(r.id) in active, images_generated=images.get(int(r.id), 0),
-                                       account_age_days=(now - float(r.created_at)) / 86400)
+                                       account_age_days=(now - float(r.created_at)) / 86400,
+                                       images_rated=rated.get(int(r.id), 0))
                 for r in users}

@@ -106,9 +106,9 @@ async def test_age_trust_and_ratings(h: DiscordHarness, service: HordeService, c
     await h.slash("settings roles add", {"role": veteran, "condition": "account_age", "value": 3}, user=boss)
     await h.slash("settings roles add", {"role": trusted, "condition": "trusted"}, user=boss)
     rated = await h.slash("settings roles add", {"role": critic, "condition": "ratings", "value": 1}, user=boss)
-    assert "ratings don't exist yet" in rated.content
+    assert "rated at least 1 images" in rated.content
     listed = await h.slash("settings roles list", user=boss)
-    assert f"<@&{critic.id}>: members who rated at least 1 images (ratings don't exist yet" in listed.content
+    assert f"<@&{critic.id}>: members who rated at least 1 images" in listed.content
     assert has(h, 2, trusted) and not has(h, 1, trusted) and not has(h, 1, veteran)
     clock.advance(4 * 86_400)
     assert await cog.sweep() == 3  # every member is now a veteran

@@ -1,0 +1,54 @@
+"""Owners rate their own results over HTTP: rewarded, once per image, capped per day, never for others."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from horde_core.service import HordeService
+from tests.helpers import assert_books_balance, balance, image_request, pop_spec, submit_spec
+
+
+async def _finished(service: HordeService, make_user, n: int = 2):  # type: ignore[no-untyped-def]
+    owner, key = await make_user("owner", kudos=100)
+    gpu, _ = await make_user("gpu")
+    rid = (await service.request_images(owner, image_request(params={"n": n}))).id
+    popped = await service.pop_image(gpu, pop_spec("w", amount=n))
+    for job_id in popped.ids:
+        await service.submit_image(gpu, submit_spec(job_id))
+    return owner, key, rid, popped.ids
+
+
+async def _rate(http: aiohttp.ClientSession, server, rid: str, key: str, body: dict) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
+    async with http.post(server.make_url(f"/api/v2/generate/rate/{rid}"), headers={"apikey": key}, json=body) as r:
+        return r.status, await r.json()
+
+
+async def test_owner_rates_their_images_once(service: HordeService, server, make_user) -> None:
+    owner, key, rid, (first, second) = await _finished(service, make_user)
+    before = await balance(service, owner)
+    _, stranger = await make_user("stranger")
+    async with aiohttp.ClientSession() as http:
+        status, out = await _rate(http, server, rid, stranger, {"ratings": [{"id": first, "rating": 7}]})
+        assert (status, out["rc"]) == (403, "NotOwner")
+        status, out = await _rate(http, server, rid, key, {"ratings": [{"id": first, "rating": 11}]})
+        assert status == 400 and "ratings.0.rating" in out["errors"]
+        status, out = await _rate(http, server, rid, key, {"ratings": [{"id": first, "rating": 8, "artifacts": 1}],
+                                                           "best": second})
+        assert status == 200 and out == {"reward": 5 + 2 + 5}
+        status, out = await _rate(http, server, rid, key, {"ratings": [{"id": first, "rating": 3}]})
+        assert (status, out["rc"]) == (400, "AlreadyRated")
+        status, out = await _rate(http, server, rid, key, {"ratings": [{"id": "0" * 36, "rating": 3}]})
+        assert (status, out["rc"]) == (400, "InvalidImage")
+    assert await balance(service, owner) == before + 12
+    assert await service.ratings_count(owner.id) == 2
+    await assert_books_balance(service)
+
+
+async def test_rating_rewards_are_capped_per_day(service: HordeService, server, make_user) -> None:
+    service.config.ratings.daily_reward_cap = 8
+    owner, key, rid, (first, second) = await _finished(service, make_user)
+    async with aiohttp.ClientSession() as http:
+        status, out = await _rate(http, server, rid, key, {"ratings": [{"id": first, "rating": 6},
+                                                                       {"id": second, "rating": 6}]})
+    assert status == 200 and out == {"reward": 8}  # 5 + 5, capped at 8 (the ratings still count)
+    assert await service.ratings_count(owner.id) == 2
