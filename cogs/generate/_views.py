@@ -10,6 +10,8 @@ import discord
 
 from bot.errors import reply_private
 
+from ._rating import RateButton, ScoreButton
+
 
 def _cog(interaction: discord.Interaction) -> Any:
     return interaction.client.get_cog("Generate")  # type: ignore[attr-defined]
@@ -105,7 +107,7 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ge
         await interaction.delete_original_response()
 
 
-DYNAMIC_ITEMS = (CancelButton, RerollButton, RetryButton, VaryButton, DeleteButton)
+DYNAMIC_ITEMS = (CancelButton, RerollButton, RetryButton, VaryButton, DeleteButton, RateButton, ScoreButton)
 
 
 def progress_view(request_id: str, user_id: int) -> discord.ui.View:
@@ -117,6 +119,7 @@ def progress_view(request_id: str, user_id: int) -> discord.ui.View:
 def result_view(request_id: str, user_id: int, job_ids: list[str]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RerollButton(request_id))
+    view.add_item(RateButton(request_id))
     view.add_item(DeleteButton(user_id))
     for index, job_id in enumerate(job_ids[:4]):
         item = VaryButton(job_id, index)

@@ -74,6 +74,15 @@ class RatingsMixin(ServiceBase):
         self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": total, "reason": "rating"})
         return total
 
+    async def rated_by(self, user_id: int, image_ids: list[str]) -> set[str]:
+        """Which of these images this user has rated already."""
+        if not image_ids:
+            return set()
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(_ratings.c.image_id).where(_ratings.c.rater_id == user_id,
+                                                                         _ratings.c.image_id.in_(image_ids)))
+            return {r.image_id for r in rows}
+
     async def ratings_count(self, user_id: int) -> int:
         """Images a user has rated (role rules use it)."""
         async with self.db.read() as conn:

@@ -33,7 +33,7 @@ class ResultsMixin(ServiceBase):
             row = await lifecycle.request_row(conn, parse_request_id(request_id))
         if row is None:
             raise RequestNotFound(f"Request {request_id} not found.")
-        return {"kind": row.kind, "prompt": row.prompt, "params": json.loads(row.params or "{}"),
+        return {"request_id": row.id, "kind": row.kind, "prompt": row.prompt, "params": json.loads(row.params or "{}"),
                 "models": list(unpack(row.models)), "n": int(row.n), "nsfw": bool(row.nsfw),
                 "censor_nsfw": bool(row.censor_nsfw), "shared": bool(row.shared), "user_id": int(row.user_id),
                 "proxied_account": row.proxied_account, "img2img": bool(row.img2img)}

@@ -210,3 +210,27 @@ async def test_a_blocked_prompt_is_refused_privately_and_charged_to_the_member(
     other = await h.slash("generate", {"prompt": "a cat", "model": MODEL}, user=h.member(2))
     await serving
     assert len(other.original.files) == 1  # everyone else in the guild keeps generating
+
+
+async def test_the_requester_rates_each_image_even_after_a_restart(h: DiscordHarness, service: HordeService,
+                                                                   server, config: AppConfig) -> None:
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(2))
+    rec = await h.slash("generate", {"prompt": "two lighthouses", "images": 2, "model": MODEL}, user=h.member(1))
+    await serving
+    rate_id = next(c for c in rec.original.custom_ids if c.startswith("gen:rate:"))
+    refused = await h.click(rec.original, rate_id, user=h.member(2))
+    assert refused.ephemeral and "Only the member" in refused.content
+    asked = await h.click(rec.original, rate_id, user=h.member(1))
+    assert asked.ephemeral and "image 1 of 2" in asked.content and len(asked.files) == 1
+    scores = [c for c in asked.custom_ids if c.startswith("gen:score:")]
+    assert len(scores) == 10 and scores[-1].endswith(":10")
+    before = (await service.user_for_identity(f"discord:{h.member(1).id}", "x")).kudos
+    await h.restart(build_bot(config, service))
+    first = await h.click(asked, scores[-1], user=h.member(1))
+    assert first.type == 7 and "earned 5 kudos" in first.content and "image 2 of 2" in first.content
+    second_scores = [c for c in first.custom_ids if c.startswith("gen:score:")]
+    done = await h.click(first, second_scores[6], user=h.member(1))
+    assert "Every image of this request is rated" in done.content and not done.custom_ids
+    member = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert member.kudos == before + 10 and await service.ratings_count(member.id) == 2
