@@ -13,6 +13,7 @@ from horde_core.service.schemas import (
     AlchemySubmitSpec,
     ImagePopSpec,
     ImageRequestSpec,
+    PoolRatingSpec,
     RateSpec,
     SubmitSpec,
     TextPopSpec,
@@ -33,6 +34,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/interrogate/pop"): AlchemyPopSpec,
     ("POST", "/api/v2/interrogate/submit"): AlchemySubmitSpec,
     ("POST", "/api/v2/generate/rate/{id}"): RateSpec,
+    ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
 }

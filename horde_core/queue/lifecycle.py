@@ -191,8 +191,9 @@ async def prunable_images(conn: AsyncConnection, now: float, retention: float,
     cutoff = now - retention
     old = or_(R.state == REQ_EXPIRED, and_(R.finished_at.is_not(None), R.finished_at < cutoff,
                                            R.state != ACTIVE))
+    # Shared images are the rating pool's and the open dataset's: they are kept.
     rows = await conn.execute(select(J.id, J.image_key).join(_requests, R.id == J.request_id)
-                              .where(J.pruned.is_(False), J.image_key != "", old).limit(limit))
+                              .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False)).limit(limit))
     return [(r.id, r.image_key) for r in rows]
 
 

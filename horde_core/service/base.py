@@ -27,7 +27,7 @@ from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
 from horde_core.workers.repo import WorkerRow
 
-from .errors import InvalidAPIKey
+from .errors import Forbidden, InvalidAPIKey
 
 AUTH_TTL = 10.0
 HINT_TTL = 1.0
@@ -82,6 +82,21 @@ class ServiceBase:
                     secret = secrets.token_hex(32)
                     await conn.execute(Meta.__table__.insert().values(key="signing_secret", value=secret))
         self.signer = UrlSigner(secret)
+
+    # --- signed URLs (the signature is the capability) ------------------------------------------
+
+    def upload_url(self, job_id: str) -> str:
+        exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
+        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
+
+    def download_url(self, key: str) -> str:
+        exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds
+        exp -= exp % 60  # stable for a minute, so polling clients see the same URL
+        return self.signer.sign(self.public_url, f"/api/v2/r2/{key}", exp)
+
+    def check_signature(self, path: str, exp: str, sig: str) -> None:
+        if not self.signer.verify(path, exp, sig, self.clock.now()):
+            raise Forbidden("This link is invalid or has expired.", rc="InvalidSignature")
 
     # --- authentication -------------------------------------------------------------------
 

@@ -4,13 +4,14 @@ up to a daily cap, with the rater's context recorded for the dataset (issue 6 bu
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from horde_core.ledger import book
 from horde_core.ledger.gifts import lock_users
-from horde_core.models import Job, LedgerEntry, Rating
+from horde_core.models import Job, LedgerEntry, Rating, Request
 from horde_core.queue import lifecycle
 from horde_core.users.repo import UserRow
 
@@ -22,6 +23,7 @@ from .schemas import RateSpec
 _J = Job.__table__.c
 _L = LedgerEntry.__table__.c
 _ratings = Rating.__table__
+_R = Request.__table__.c
 
 
 class RatingsMixin(ServiceBase):
@@ -31,7 +33,6 @@ class RatingsMixin(ServiceBase):
             raise Forbidden("Rate with a registered API key.", rc="AnonForbidden")
         if not spec.ratings and not spec.best:
             raise BadRequest("Send ratings, a best image, or both.", rc="NoRatings")
-        rules = self.config.ratings
         now = self.clock.now()
         async with self.db.transaction() as conn:
             request = await lifecycle.request_row(conn, parse_request_id(request_id))
@@ -47,32 +48,92 @@ class RatingsMixin(ServiceBase):
                     raise BadRequest(f"Image {image_id} is not a finished image of this request.", rc="InvalidImage")
                 if job.censored:
                     raise BadRequest(f"Image {image_id} was censored and cannot be rated.", rc="CensoredImage")
-            await lock_users(conn, self.db.dialect, user.id)
-            images = int(await conn.scalar(select(func.count()).where(_J.user_id == user.id, _J.state == "done")) or 0)
-            context = json.dumps({"account_age_days": round((now - user.created_at) / 86400, 2),
-                                  "images_generated": images, "kudos": user.kudos, "trusted": user.trusted})
-            earned_today = int(await conn.scalar(
-                select(func.coalesce(func.sum(_L.amount), 0)).where(
-                    _L.credit == book.user_account(user.id), _L.reason == "rating", _L.at >= now - 86400)) or 0)
-            total = 0
             entries = {r.id: r for r in spec.ratings}
-            for image_id in dict.fromkeys(wanted):
-                entry = entries.get(image_id)
-                reward = rules.reward + (rules.artifacts_bonus if entry and entry.artifacts is not None else 0)
-                reward = max(0, min(reward, rules.daily_reward_cap - earned_today - total))
-                try:
-                    async with conn.begin_nested():
-                        await conn.execute(insert(_ratings).values(
-                            at=now, image_id=image_id, rater_id=user.id, rating=entry.rating if entry else None,
-                            artifacts=entry.artifacts if entry else None, best=image_id == spec.best, source="owner",
-                            client_agent=client_agent[:200], context=context, reward=reward))
-                except IntegrityError:
-                    raise BadRequest(f"Image {image_id} was rated already.", rc="AlreadyRated") from None
-                total += reward
-            if total:
-                await book.mint(conn, now, user.id, total, "rating", ref=request.id)
+            items = [(i, entries[i].rating if i in entries else None, entries[i].artifacts if i in entries else None,
+                      i == spec.best) for i in dict.fromkeys(wanted)]
+            total = await self._record(conn, user, now, items, "owner", client_agent, request.id)
         self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": total, "reason": "rating"})
         return total
+
+    async def _record(self, conn: Any, user: UserRow, now: float, items: list[tuple[str, int | None, int | None, bool]],
+                      source: str, client_agent: str, ref: str) -> int:
+        """Store ratings (image, rating, artifacts, best) with the rater's context; pay them up to the daily cap."""
+        rules = self.config.ratings
+        await lock_users(conn, self.db.dialect, user.id)
+        images = int(await conn.scalar(select(func.count()).where(_J.user_id == user.id, _J.state == "done")) or 0)
+        context = json.dumps({"account_age_days": round((now - user.created_at) / 86400, 2),
+                              "images_generated": images, "kudos": user.kudos, "trusted": user.trusted})
+        earned_today = int(await conn.scalar(
+            select(func.coalesce(func.sum(_L.amount), 0)).where(
+                _L.credit == book.user_account(user.id), _L.reason == "rating", _L.at >= now - 86400)) or 0)
+        total = 0
+        for image_id, rating, artifacts, best in items:
+            reward = rules.reward + (rules.artifacts_bonus if artifacts is not None else 0)
+            reward = max(0, min(reward, rules.daily_reward_cap - earned_today - total))
+            try:
+                async with conn.begin_nested():
+                    await conn.execute(insert(_ratings).values(
+                        at=now, image_id=image_id, rater_id=user.id, rating=rating, artifacts=artifacts, best=best,
+                        source=source, client_agent=client_agent[:200], context=context, reward=reward))
+            except IntegrityError:
+                raise BadRequest(f"Image {image_id} was rated already.", rc="AlreadyRated") from None
+            total += reward
+        if total:
+            await book.mint(conn, now, user.id, total, "rating", ref=ref)
+        return total
+
+    async def next_to_rate(self, user: UserRow, model: str | None = None) -> dict[str, Any] | None:
+        """A shared image this user has not rated yet (the least-rated first), or None when none is left."""
+        rated = select(_ratings.c.image_id).where(_ratings.c.rater_id == user.id)
+        count = (select(func.count()).select_from(_ratings).where(_ratings.c.image_id == _J.id)
+                 .correlate(Job.__table__).scalar_subquery())
+        pool = Job.__table__.join(Request.__table__, _R.id == _J.request_id)
+        q = (select(_J.id, _J.model, _J.image_key).select_from(pool)
+             .where(_J.kind == "image", _J.state == "done", _J.censored.is_(False), _J.pruned.is_(False),
+                    _R.shared.is_(True), _J.id.not_in(rated))
+             .order_by(count, _J.finished_at.desc()).limit(1))
+        if model:
+            q = q.where(_J.model == model)
+        async with self.db.read() as conn:
+            row = (await conn.execute(q)).first()
+        if row is None:
+            return None
+        return {"id": row.id, "model": row.model, "url": self.download_url(row.image_key)}
+
+    async def rate_shared(self, user: UserRow, image_id: str, rating: int, artifacts: int | None, *,
+                          client_agent: str = "") -> int:
+        """Anyone (registered) rates an image of the shared pool."""
+        if user.anonymous:
+            raise Forbidden("Rate with a registered API key.", rc="AnonForbidden")
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            job = await lifecycle.job_row(conn, parse_request_id(image_id))
+            request = await lifecycle.request_row(conn, job.request_id) if job is not None else None
+            if job is None or request is None or not request.shared or job.state != "done" or job.censored:
+                raise RequestNotFound(f"Image {image_id} is not in the rating pool.", rc="ImageNotFound")
+            total = await self._record(conn, user, now, [(job.id, rating, artifacts, False)], "pool", client_agent,
+                                       job.id)
+        self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": total, "reason": "rating"})
+        return total
+
+    async def rating_stats(self) -> dict[str, Any]:
+        """The tables the seed community published: ratings and artifact ratings per client agent, images by
+        number of ratings, and the total."""
+        R_ = _ratings.c
+        async with self.db.read() as conn:
+            per_agent = {a or "unknown": int(n) for a, n in (await conn.execute(
+                select(R_.client_agent, func.count()).where(R_.rating.is_not(None)).group_by(R_.client_agent))).all()}
+            artifacts = {a or "unknown": int(n) for a, n in (await conn.execute(
+                select(R_.client_agent, func.count()).where(R_.artifacts.is_not(None))
+                .group_by(R_.client_agent))).all()}
+            per_image = select(R_.image_id, func.count().label("n")).where(R_.rating.is_not(None)).group_by(R_.image_id)
+            sub = per_image.subquery()
+            by_count = {str(n): int(c) for n, c in (await conn.execute(
+                select(sub.c.n, func.count()).group_by(sub.c.n).order_by(sub.c.n))).all()}
+            total = int(await conn.scalar(select(func.count()).select_from(_ratings)
+                                          .where(R_.rating.is_not(None))) or 0)
+        return {"ratings_per_client_agent": per_agent, "artifact_ratings_per_client_agent": artifacts,
+                "images_by_number_of_ratings": by_count, "total": total}
 
     async def rated_by(self, user_id: int, image_ids: list[str]) -> set[str]:
         """Which of these images this user has rated already."""

@@ -254,3 +254,9 @@ class RateSpec(BaseModel):
     model_config = _IGNORE
     ratings: list[RatingEntry] = Field(default_factory=list, max_length=20)
     best: str | None = None
+
+
+class PoolRatingSpec(BaseModel):
+    model_config = _IGNORE
+    rating: int = Field(ge=1, le=10)
+    artifacts: int | None = Field(None, ge=0, le=5)

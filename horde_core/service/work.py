@@ -168,19 +168,6 @@ class WorkMixin(ScanMixin):
 
     # --- uploads and downloads --------------------------------------------------------------
 
-    def upload_url(self, job_id: str) -> str:
-        exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
-        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
-
-    def download_url(self, key: str) -> str:
-        exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds
-        exp -= exp % 60  # stable for a minute, so polling clients see the same URL
-        return self.signer.sign(self.public_url, f"/api/v2/r2/{key}", exp)
-
-    def check_signature(self, path: str, exp: str, sig: str) -> None:
-        if not self.signer.verify(path, exp, sig, self.clock.now()):
-            raise Forbidden("This link is invalid or has expired.", rc="InvalidSignature")
-
     async def upload(self, job_id: str, data: bytes) -> None:
         """Store a worker's result as sent (any bytes, within the size limit)."""
         if len(data) > self.config.api.max_upload_bytes:
