@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 
 class Clock:
@@ -11,9 +10,6 @@ class Clock:
 
     def now(self) -> float:
         return time.time()
-
-    def utcnow(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), UTC)
 
 
 class FakeClock(Clock):

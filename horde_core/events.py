@@ -1,4 +1,8 @@
-"""A tiny in-process pub/sub: how the bot hears "job finished" without the core knowing Discord."""
+"""A tiny in-process pub/sub: how the bot hears "job finished" without the core knowing Discord.
+
+Events published by the core: "job_finished" (request_id, job_id, kind, censored, worker_owner),
+"kudos_moved" (from, to, amount, reason), "community_sanction" (community, state).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None] | None]
-
-JOB_FINISHED = "job_finished"
-REQUEST_FINISHED = "request_finished"
-KUDOS_MOVED = "kudos_moved"
-WORKER_SEEN = "worker_seen"
 
 
 class EventBus:

@@ -97,12 +97,3 @@ async def totals(conn: AsyncConnection) -> dict[str, int]:
     escrows = await conn.scalar(select(func.coalesce(func.sum(_requests.c.escrow), 0)))
     return {"minted": int(minted or 0), "burned": int(burned or 0), "balances": int(balances or 0),
             "escrows": int(escrows or 0)}
-
-
-async def account_balance_from_ledger(conn: AsyncConnection, account: str) -> int:
-    """Recompute an account's balance from the ledger alone (audits and tests)."""
-    inflow = await conn.scalar(select(func.coalesce(func.sum(_ledger.c.amount), 0))
-                               .where(_ledger.c.credit == account))
-    outflow = await conn.scalar(select(func.coalesce(func.sum(_ledger.c.amount), 0))
-                                .where(_ledger.c.debit == account))
-    return int(inflow or 0) - int(outflow or 0)

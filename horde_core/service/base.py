@@ -39,7 +39,6 @@ class CachedWorker:
     profile: WorkerProfile
     profile_key: tuple = ()  # type: ignore[type-arg]
     written_at: float = 0.0
-    seen_at: float = 0.0
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_version: int = -1
     skipped_at: float = 0.0
@@ -123,12 +122,9 @@ class ServiceBase:
                                 rc="AnonForbidden", status=403)
         return user
 
-    def forget_key(self, key_hash: str | None = None) -> None:
+    def forget_key(self) -> None:
         """Drop cached authentications (after a key changes)."""
-        if key_hash is None:
-            self._auth.clear()
-        else:
-            self._auth.pop(key_hash, None)
+        self._auth.clear()
 
     # --- queue hint -----------------------------------------------------------------------
 

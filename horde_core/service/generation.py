@@ -11,6 +11,7 @@ from typing import Any
 
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
+from horde_core.queue.claim import traits_of
 from horde_core.queue.matching import pack, skip_reason
 from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode, to_webp
@@ -212,7 +213,5 @@ class GenerationMixin(ScreeningMixin):
     # --- worker availability (cached) -------------------------------------------------------
 
     async def is_possible(self, row: Any) -> bool:
-        from horde_core.queue.claim import traits_of
-
         traits = traits_of(row)
         return any(skip_reason(traits, w) is None for w in await self.online_profiles(row.kind))

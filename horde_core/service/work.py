@@ -54,7 +54,7 @@ class WorkMixin(ScanMixin):
                 raise BadRequest(f"Worker '{name}' is a {row.kind} worker; use another name for "
                                  f"{kind} work.", rc="WorkerKindMismatch")
             cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist, softprompts),
-                                  profile_key=_key(announced), written_at=now, seen_at=now)
+                                  profile_key=_key(announced), written_at=now)
             self._workers[name] = cached
         key = _key(announced)
         if key != cached.profile_key or now - cached.written_at >= self.config.core.checkin_write_interval:
@@ -65,7 +65,6 @@ class WorkMixin(ScanMixin):
                 cached.row = fresh
             cached.profile_key, cached.written_at = key, now
         cached.profile = _profile(cached.row, user, priority_ids, blacklist, softprompts)
-        cached.seen_at = now
         return cached
 
     async def _user_ids(self, names: list[str]) -> tuple[int, ...]:

@@ -20,9 +20,6 @@ class LocalImageStore:
             raise ValueError(f"bad image key {key!r}")
         return self.root / key
 
-    def local_path(self, key: str) -> str | None:
-        return str(self._path(key))
-
     async def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         await asyncio.to_thread(_write_atomic, path, data)
