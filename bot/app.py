@@ -16,7 +16,7 @@ from .errors import on_tree_error
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate", "cogs.chat", "cogs.describe", "cogs.abuse",
-              "cogs.kudos", "cogs.roles")
+              "cogs.kudos", "cogs.roles", "cogs.rate")
 
 
 class HordeBot(commands.Bot):
