@@ -97,7 +97,8 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
         more = (select(_jobs.c.id)
                 .where(J.request_id == select(first.c.request_id).scalar_subquery(),
                        J.state == SQL_WAITING, J.id != select(first.c.id).scalar_subquery())
-                .limit(max(0, amount - 1)).with_for_update(skip_locked=True).cte("more"))
+                .limit(max(0, amount - 1)).with_for_update(skip_locked=True).cte("more")
+                .prefix_with("MATERIALIZED"))
         ids = union_all(select(first.c.id), select(more.c.id))
         stmt = update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING).values(**values)
     else:
@@ -138,7 +139,10 @@ async def claim_forms(conn: AsyncConnection, dialect: str, worker: WorkerProfile
                    *worker_filter(worker))
             .order_by(*order).limit(amount))
     if dialect == "postgresql":
-        pick = pick.with_for_update(of=j, skip_locked=True)
+        # Materialised so it runs once: PostgreSQL may re-run a LIMIT ... SKIP LOCKED subquery per row
+        # and then claim more than `amount`.
+        chosen = pick.with_for_update(of=j, skip_locked=True).cte("pick").prefix_with("MATERIALIZED")
+        pick = select(chosen.c.id)
     stmt = update(_jobs).where(J.id.in_(pick), J.state == SQL_WAITING).values(**values)
     return list((await conn.execute(stmt.returning(J.id, J.request_id, J.form))).all())
 
