@@ -6,6 +6,10 @@
     python main.py user kudos NAME AMOUNT          an audited grant (negative takes kudos back)
     python main.py safety check [--negative TEXT] PROMPT | safety check --jsonl < prompts.jsonl
     python main.py safety terms export|import FILE the prompt filter's terms, for administrators
+    python main.py dataset import DIR [--dataset NAME] [--gold] [--nsfw]
+                                                   images (+ NAME.txt / NAME.json labels) into the rating pool
+    python main.py dataset export OUT [--dataset NAME]
+                                                   the rated pool: OUT/images/, OUT/manifest.jsonl
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     safety = sub.add_parser("safety", help="the prompt filter: check prompts, export or import its terms")
     safety.add_argument("rest", nargs=argparse.REMAINDER,
                         help="check [--negative TEXT] PROMPT | check --jsonl | terms export FILE | terms import FILE")
+    dataset = sub.add_parser("dataset", help="the rating pool: import images, export the ratings") \
+        .add_subparsers(dest="action", required=True)
+    imp = dataset.add_parser("import", help="add DIR's png/jpg/jpeg/webp images (sidecars NAME.txt, NAME.json)")
+    imp.add_argument("dir")
+    imp.add_argument("--dataset", default="imported", help="the dataset to add them to (default: imported)")
+    imp.add_argument("--gold", action="store_true", help="images with a known rating become hidden gold images")
+    imp.add_argument("--nsfw", action="store_true", help="shown on Discord only where NSFW is allowed")
+    exp = dataset.add_parser("export", help="write the rated pool (trusted raters only) to OUT")
+    exp.add_argument("out")
+    exp.add_argument("--dataset", default=None, help="only this dataset (the horde's name: its shared images)")
     return parser.parse_args(argv)
 
 
@@ -128,6 +142,80 @@ async def run_safety(args: argparse.Namespace, config: AppConfig) -> int:
     return safety_cli.run(rest, sys.stdin, sys.stdout, prompt_filter=prompt_filter)
 
 
+async def run_dataset(args: argparse.Namespace, config: AppConfig) -> int:
+    """`dataset import DIR`: every png/jpg/jpeg/webp image in DIR into the rating pool, with an optional caption
+    (NAME.txt) and labels (NAME.json: {"caption", "rating", "artifacts"}); a file that is not an image, or has a
+    bad sidecar, is reported and skipped. `dataset export OUT`: OUT/images/<id>.webp and OUT/manifest.jsonl,
+    one JSON line per rated image (horde_core/service/datasets.py says what is in it)."""
+    service = await open_service(config)
+    try:
+        if args.action == "import":
+            return await _import_images(service, Path(args.dir), args)
+        return await _export_images(service, Path(args.out), args.dataset)
+    except HordeError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    finally:
+        await service.db.dispose()
+
+
+async def _import_images(service: HordeService, folder: Path, args: argparse.Namespace) -> int:
+    from horde_core.ratings.labels import IMAGE_SUFFIXES, LabelError, parse_labels
+
+    dataset = service.check_dataset(args.dataset)
+    if not await asyncio.to_thread(folder.is_dir):
+        print(f"error: {folder} is not a directory", file=sys.stderr)
+        return 2
+    files = sorted(await asyncio.to_thread(lambda: [p for p in folder.iterdir() if p.is_file()]))
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    sidecars = {p.name for p in files if p.suffix.lower() in (".txt", ".json")}
+    counts = dict.fromkeys(("added", "relabelled", "unchanged", "rejected", "gold"), 0)
+    for path in images:
+
+        def read(suffix: str, path: Path = path) -> str | None:
+            side = path.with_suffix(suffix)
+            return side.read_text(encoding="utf-8") if side.name in sidecars else None
+
+        try:
+            labels = parse_labels(await asyncio.to_thread(read, ".txt"), await asyncio.to_thread(read, ".json"))
+        except LabelError as exc:
+            print(f"skipped {path.name}: {path.with_suffix('.json').name}: {exc}", file=sys.stderr)
+            counts["rejected"] += 1
+            continue
+        try:
+            _, outcome = await service.import_image(dataset, await asyncio.to_thread(path.read_bytes), labels,
+                                                    gold=args.gold, nsfw=args.nsfw, source_name=path.name)
+        except HordeError as exc:
+            print(f"skipped {path.name}: {exc.message}", file=sys.stderr)
+            counts["rejected"] += 1
+            continue
+        counts[outcome] += 1
+        counts["gold"] += bool(args.gold and labels.rating is not None)
+    ignored = len(files) - len(images) - sum(1 for p in files if p.name in sidecars)
+    print(f"Dataset {dataset}: {counts['added']} added, {counts['relabelled']} relabelled, {counts['unchanged']} "
+          f"already there, {counts['rejected']} rejected ({counts['gold']} gold); {ignored} other files ignored.")
+    return 0
+
+
+async def _export_images(service: HordeService, out: Path, dataset: str | None) -> int:
+    images = out / "images"
+    await asyncio.to_thread(images.mkdir, parents=True, exist_ok=True)
+    lines: list[str] = []
+    missing = ratings = 0
+    async for row, data in service.export_dataset(dataset):
+        if data is None:
+            missing += 1
+            continue
+        await asyncio.to_thread((out / row["file"]).write_bytes, data)
+        lines.append(json.dumps(row, ensure_ascii=False))
+        ratings += len(row["ratings"])
+    await asyncio.to_thread((out / "manifest.jsonl").write_text, "".join(f"{line}\n" for line in lines),
+                            encoding="utf-8")
+    print(f"Exported {len(lines)} images with {ratings} trusted ratings to {out}"
+          f"{f' ({missing} images missing from the store were left out)' if missing else ''}.")
+    return 0
+
+
 async def serve(config: AppConfig) -> None:
     service = await open_service(config)
     app = create_app(service, config)
@@ -174,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_cli(args, config))
     if args.command == "safety":
         return asyncio.run(run_safety(args, config))
+    if args.command == "dataset":
+        return asyncio.run(run_dataset(args, config))
     asyncio.run(serve(config))
     return 0
 

@@ -101,9 +101,31 @@ class SafetySettings(_Section):
 
 class RatingSettings(_Section):
     # Kudos for rating an image, more when an artifacts score is given too; at most this much a day.
+    # Untrusted raters earn nothing (see horde_core/ratings/trust.py for the rule and why these numbers).
     reward: int = 5
     artifacts_bonus: int = 2
     daily_reward_cap: int = 100
+    # Ratings (owner or pool) a member may send: a token bucket of this many a minute, this many at once.
+    ratings_per_minute: float = 30.0
+    ratings_burst: int = 10
+    # Gold images (imported with a known rating) are slipped into the pool every N picks: every other pick
+    # until a rater is trusted (and while untrusted), about one in ten after.
+    gold_every_unproven: int = 2
+    gold_every_trusted: int = 10
+    # Gold ratings needed to condemn a rater, and to trust one; a trusted rater's mean |rating - gold| is at
+    # most this (a uniform-random rater averages ~3).
+    trust_min_gold: int = 5
+    trust_min_gold_to_trust: int = 10
+    trust_max_gold_error: float = 2.0
+    # Consensus: ratings of images that at least this many other trusted raters rated; how many make a
+    # verdict; the most a rater's mean distance from those raters' mean may be (random: ~2.6).
+    trust_min_consensus_raters: int = 3
+    trust_min_consensus: int = 10
+    trust_max_consensus_error: float = 2.5
+    # An untrusted rater must do this much better than a limit to be trusted again; consensus always must.
+    trust_regain_margin: float = 0.75
+    # Errors are running means over about this many recent ratings, so a rater who turns random is caught.
+    trust_window: int = 10
 
 
 class BotSettings(_Section):

@@ -35,3 +35,14 @@ async def assert_books_balance(service: HordeService) -> dict[str, int]:
         totals = await book.totals(conn)
     assert totals["minted"] == totals["balances"] + totals["escrows"] + totals["burned"], totals
     return totals
+
+
+def tiny_png(n: int, size: tuple[int, int] = (8, 8)) -> bytes:
+    """A small PNG whose colour (and so content hash) depends on `n`."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (n % 256, n // 256 % 256, 7)).save(out, format="PNG")
+    return out.getvalue()

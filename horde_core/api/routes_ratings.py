@@ -1,4 +1,5 @@
-"""Ratings: owners rate their results (in routes_image), anyone rates the shared pool, and the stats."""
+"""Ratings: owners rate their results (in routes_image), anyone rates the pool (shared and imported images),
+and the stats."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v2/ratings/next")
 async def ratings_next(request: web.Request) -> web.Response:
-    """A shared image the caller has not rated yet (optionally of one model)."""
+    """An image of the pool the caller has not rated yet (optionally of one model, or of one dataset)."""
     svc = service(request)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
-    image = await svc.next_to_rate(user, request.query.get("model") or None)
+    image = await svc.next_to_rate(user, request.query.get("model") or None, request.query.get("dataset") or None)
     if image is None:
         raise NotFound("No image is waiting for your rating right now.", rc="NoImagesToRate")
     return ok(image)

@@ -6,7 +6,7 @@ from horde_core.models.communities import CommunitySettings, SettingsChange
 from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
-from horde_core.models.ratings import Rating
+from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
 
@@ -14,6 +14,7 @@ __all__ = [
     "ANONYMOUS_USER_ID",
     "Base",
     "CommunitySettings",
+    "DatasetImage",
     "Gift",
     "Identity",
     "Job",
@@ -21,6 +22,7 @@ __all__ = [
     "Meta",
     "ModerationEntry",
     "Penalty",
+    "RaterTrust",
     "Rating",
     "Request",
     "SettingsChange",

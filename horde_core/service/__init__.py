@@ -5,6 +5,7 @@ from horde_core.users.repo import UserRow
 from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
 from .communities import CommunityMixin
+from .datasets import DatasetMixin
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -27,8 +28,8 @@ from .sweeps import SweepMixin
 from .text import TextMixin
 
 
-class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin, ResultsMixin,
-                   SocialMixin, RatingsMixin):
+class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
+                   ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

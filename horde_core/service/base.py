@@ -7,6 +7,7 @@ is waiting at all (re-read at most once a second, and bumped at once by local wr
 
 from __future__ import annotations
 
+import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class ServiceBase:
         self._online: dict[str, tuple[float, list[WorkerRow]]] = {}
         self._community_cache: dict[str, tuple[float, dict[str, object]]] = {}
         self.fetch_url = None  # set by the HTTP adapter: downloads interrogation sources given as URLs
+        # When raters meet gold images; unpredictable to them (tests put a seeded random.Random here).
+        self.rng: random.Random = random.SystemRandom()
 
     @property
     def public_url(self) -> str:
@@ -147,12 +150,13 @@ class ServiceBase:
 
     # --- rate limits ----------------------------------------------------------------------
 
-    def rate_limited(self, key: str) -> bool:
-        """Token bucket per API key for generation requests."""
-        rate, burst = self.config.api.requests_per_second, float(self.config.api.request_burst)
+    def rate_limited(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:
+        """Token bucket per key: generation requests per API key by default, or `rate` a second up to `burst`."""
+        if rate is None or burst is None:
+            rate, burst = self.config.api.requests_per_second, self.config.api.request_burst
         now = self.clock.now()
-        tokens, last = self._buckets.get(key, (burst, now))
-        tokens = min(burst, tokens + (now - last) * rate)
+        tokens, last = self._buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
         if tokens < 1.0:
             self._buckets[key] = (tokens, now)
             return True

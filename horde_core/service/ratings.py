@@ -1,5 +1,7 @@
-"""Owners rate their own results: an aesthetic score per image (and the best of a batch), paid in kudos
-up to a daily cap, with the rater's context recorded for the dataset (issue 6 builds the pool on it)."""
+"""Ratings: owners rate their own results; anyone registered rates the pool (the horde's shared images and
+imported ones, with hidden gold images among them). Each rating is paid in kudos up to a daily cap, unless
+its rater is untrusted, and records the rater's context for the dataset. Every rating updates its rater's
+trust record in the same transaction (the rule: horde_core/ratings/trust.py)."""
 
 from __future__ import annotations
 
@@ -11,28 +13,38 @@ from sqlalchemy.exc import IntegrityError
 
 from horde_core.ledger import book
 from horde_core.ledger.gifts import lock_users
-from horde_core.models import Job, LedgerEntry, Rating, Request
+from horde_core.models import Job, LedgerEntry, Rating
 from horde_core.queue import lifecycle
+from horde_core.ratings import pool, raters, trust
 from horde_core.users.repo import UserRow
 
 from .base import ServiceBase
-from .errors import BadRequest, Forbidden, RequestNotFound
+from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
 from .generation import parse_request_id
 from .schemas import RateSpec
 
 _J = Job.__table__.c
 _L = LedgerEntry.__table__.c
 _ratings = Rating.__table__
-_R = Request.__table__.c
+
+Item = tuple[str, int | None, int | None, bool]  # image id, rating, artifacts, best
 
 
 class RatingsMixin(ServiceBase):
-    async def rate_own(self, user: UserRow, request_id: str, spec: RateSpec, *, client_agent: str = "") -> int:
-        """Record the owner's ratings of their finished images; returns the kudos they earned."""
+    def _check_rater(self, user: UserRow) -> None:
+        """Registered raters only, within their rate limit (a refused rating costs and pays nothing)."""
         if user.anonymous:
             raise Forbidden("Rate with a registered API key.", rc="AnonForbidden")
+        rules = self.config.ratings
+        if self.rate_limited(f"rate:{user.id}", rules.ratings_per_minute / 60.0, rules.ratings_burst):
+            raise TooMany(f"You are rating too fast (at most {rules.ratings_per_minute:g} a minute); wait a "
+                          "little and try again.", rc="TooManyRatings")
+
+    async def rate_own(self, user: UserRow, request_id: str, spec: RateSpec, *, client_agent: str = "") -> int:
+        """Record the owner's ratings of their finished images; returns the kudos they earned."""
         if not spec.ratings and not spec.best:
             raise BadRequest("Send ratings, a best image, or both.", rc="NoRatings")
+        self._check_rater(user)
         now = self.clock.now()
         async with self.db.transaction() as conn:
             request = await lifecycle.request_row(conn, parse_request_id(request_id))
@@ -55,20 +67,32 @@ class RatingsMixin(ServiceBase):
         self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": total, "reason": "rating"})
         return total
 
-    async def _record(self, conn: Any, user: UserRow, now: float, items: list[tuple[str, int | None, int | None, bool]],
-                      source: str, client_agent: str, ref: str) -> int:
-        """Store ratings (image, rating, artifacts, best) with the rater's context; pay them up to the daily cap."""
-        rules = self.config.ratings
+    async def _record(self, conn: Any, user: UserRow, now: float, items: list[Item], source: str,
+                      client_agent: str, ref: str, gold: dict[str, int] | None = None) -> int:
+        """Store ratings with the rater's context, fold them into the rater's trust record, and pay them up to
+        the daily cap (nothing while the rater is untrusted). `gold` maps gold images to their known rating."""
+        rules, gold = self.config.ratings, gold or {}
         await lock_users(conn, self.db.dialect, user.id)
+        stored = await raters.load(conn, user.id)
+        record = stored or raters.new_record(user.trusted)
         images = int(await conn.scalar(select(func.count()).where(_J.user_id == user.id, _J.state == "done")) or 0)
         context = json.dumps({"account_age_days": round((now - user.created_at) / 86400, 2),
-                              "images_generated": images, "kudos": user.kudos, "trusted": user.trusted})
+                              "images_generated": images, "kudos": user.kudos, "trusted": user.trusted,
+                              "rater": record.state})
+        for image_id, rating, _, _ in items:
+            if rating is not None:
+                others = [] if image_id in gold else await raters.trusted_ratings(conn, image_id, user.id)
+                record = trust.after_rating(record, rating, gold=gold.get(image_id), others=others,
+                                            pool=source == "pool", rules=rules, rng=self.rng)
+        await raters.save(conn, user.id, record, now, exists=stored is not None)
         earned_today = int(await conn.scalar(
             select(func.coalesce(func.sum(_L.amount), 0)).where(
                 _L.credit == book.user_account(user.id), _L.reason == "rating", _L.at >= now - 86400)) or 0)
         total = 0
         for image_id, rating, artifacts, best in items:
             reward = rules.reward + (rules.artifacts_bonus if artifacts is not None else 0)
+            if record.state == trust.UNTRUSTED:
+                reward = 0
             reward = max(0, min(reward, rules.daily_reward_cap - earned_today - total))
             try:
                 async with conn.begin_nested():
@@ -82,39 +106,52 @@ class RatingsMixin(ServiceBase):
             await book.mint(conn, now, user.id, total, "rating", ref=ref)
         return total
 
-    async def next_to_rate(self, user: UserRow, model: str | None = None) -> dict[str, Any] | None:
-        """A shared image this user has not rated yet (the least-rated first), or None when none is left."""
-        rated = select(_ratings.c.image_id).where(_ratings.c.rater_id == user.id)
-        count = (select(func.count()).select_from(_ratings).where(_ratings.c.image_id == _J.id)
-                 .correlate(Job.__table__).scalar_subquery())
-        pool = Job.__table__.join(Request.__table__, _R.id == _J.request_id)
-        q = (select(_J.id, _J.model, _J.image_key).select_from(pool)
-             .where(_J.kind == "image", _J.state == "done", _J.censored.is_(False), _J.pruned.is_(False),
-                    _R.shared.is_(True), _J.id.not_in(rated))
-             .order_by(count, _J.finished_at.desc()).limit(1))
-        if model:
-            q = q.where(_J.model == model)
+    async def next_to_rate(self, user: UserRow, model: str | None = None,
+                           dataset: str | None = None) -> dict[str, Any] | None:
+        """An image of the pool this user has not rated yet (the least-rated first), or None when none is left:
+        `{id, model, url, dataset}` ("" model for imported images). When the rater's record says a gold image
+        is due, one is served whatever the filters (a filter must not be a way around the checks); it looks like
+        any other image of its dataset."""
+        horde = self.config.core.horde_name
         async with self.db.read() as conn:
-            row = (await conn.execute(q)).first()
+            record = await raters.load(conn, user.id) or raters.new_record(user.trusted)
+            row = await pool.pick_gold(conn, user.id) if record.gold_in <= 0 else None
+            if row is None:
+                row = await pool.pick(conn, user.id, horde_name=horde, model=model, dataset=dataset)
         if row is None:
             return None
-        return {"id": row.id, "model": row.model, "url": self.download_url(row.image_key)}
+        return {"id": row.id, "model": row.model, "url": self.download_url(row.image_key), "dataset": row.dataset}
 
     async def rate_shared(self, user: UserRow, image_id: str, rating: int, artifacts: int | None, *,
                           client_agent: str = "") -> int:
-        """Anyone (registered) rates an image of the shared pool."""
-        if user.anonymous:
-            raise Forbidden("Rate with a registered API key.", rc="AnonForbidden")
+        """Anyone (registered) rates an image of the pool: a shared generated image or an imported one."""
+        self._check_rater(user)
         now = self.clock.now()
+        image_id = parse_request_id(image_id)
+        gone = RequestNotFound(f"Image {image_id} is not in the rating pool.", rc="ImageNotFound")
+        gold: dict[str, int] = {}
         async with self.db.transaction() as conn:
-            job = await lifecycle.job_row(conn, parse_request_id(image_id))
-            request = await lifecycle.request_row(conn, job.request_id) if job is not None else None
-            if job is None or request is None or not request.shared or job.state != "done" or job.censored:
-                raise RequestNotFound(f"Image {image_id} is not in the rating pool.", rc="ImageNotFound")
-            total = await self._record(conn, user, now, [(job.id, rating, artifacts, False)], "pool", client_agent,
-                                       job.id)
+            job = await lifecycle.job_row(conn, image_id)
+            if job is not None:
+                request = await lifecycle.request_row(conn, job.request_id)
+                if request is None or not request.shared or job.kind != "image" or job.state != "done" \
+                        or job.censored or job.pruned:
+                    raise gone
+            else:
+                imported = await pool.dataset_image(conn, image_id)
+                if imported is None:
+                    raise gone
+                if imported.gold and imported.known_rating is not None:
+                    gold[image_id] = int(imported.known_rating)
+            total = await self._record(conn, user, now, [(image_id, rating, artifacts, False)], "pool",
+                                       client_agent, image_id, gold)
         self.events.publish("kudos_moved", {"from": None, "to": user.id, "amount": total, "reason": "rating"})
         return total
+
+    async def rater_state(self, user_id: int) -> str:
+        """unproven, trusted or untrusted (horde_core/ratings/trust.py)."""
+        async with self.db.read() as conn:
+            return await raters.state_of(conn, user_id) or trust.UNPROVEN
 
     async def rating_stats(self) -> dict[str, Any]:
         """The tables the seed community published: ratings and artifact ratings per client agent, images by
@@ -152,3 +189,4 @@ class RatingsMixin(ServiceBase):
 
 
 __all__ = ["RatingsMixin"]
+

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from horde_core.models import Job
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import unpack
+from horde_core.ratings import pool
 
 from .base import ServiceBase
 from .errors import RequestNotFound
@@ -20,9 +21,13 @@ _J = Job.__table__.c
 
 class ResultsMixin(ServiceBase):
     async def image_bytes(self, job_id: str) -> bytes | None:
-        """The stored result of an image job, or None once pruned."""
+        """The stored result of an image job (None once pruned), or an imported image of the rating pool."""
+        image_id = parse_request_id(job_id)
         async with self.db.read() as conn:
-            job = await lifecycle.job_row(conn, parse_request_id(job_id))
+            job = await lifecycle.job_row(conn, image_id)
+            imported = await pool.dataset_image(conn, image_id) if job is None else None
+        if imported is not None:
+            return await self.store.get(imported.image_key)
         if job is None or not job.image_key or job.pruned:
             return None
         return await self.store.get(job.image_key)
@@ -39,9 +44,18 @@ class ResultsMixin(ServiceBase):
                 "proxied_account": row.proxied_account, "img2img": bool(row.img2img)}
 
     async def job_outline(self, job_id: str) -> tuple[dict[str, Any], bytes | None]:
-        """The settings of the request a job belongs to, and the job's image (None once pruned)."""
+        """The settings of the request a job belongs to, and the job's image (None once pruned). An imported
+        image of the rating pool answers in the same shape: its caption as the prompt, no request, no owner."""
+        image_id = parse_request_id(job_id)
         async with self.db.read() as conn:
-            job = await lifecycle.job_row(conn, parse_request_id(job_id))
+            job = await lifecycle.job_row(conn, image_id)
+            imported = await pool.dataset_image(conn, image_id) if job is None else None
+        if imported is not None:
+            return {"request_id": "", "kind": "image", "prompt": imported.caption,
+                    "params": {"width": imported.width, "height": imported.height}, "models": [], "n": 1,
+                    "nsfw": bool(imported.nsfw), "censor_nsfw": False, "shared": True, "user_id": None,
+                    "proxied_account": "", "img2img": False, "dataset": imported.dataset}, \
+                await self.store.get(imported.image_key)
         if job is None:
             raise RequestNotFound(f"Job {job_id} not found.")
         return await self.request_outline(job.request_id), await self.image_bytes(job.id)

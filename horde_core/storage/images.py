@@ -31,8 +31,9 @@ def b64decode(data: str, max_bytes: int) -> bytes:
         raise NotAnImage("image is not valid base64") from exc
 
 
-def to_webp(raw: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[bytes, int, int]:
-    """Check that `raw` is an image of acceptable size and return it as WebP with its size."""
+def to_webp(raw: bytes, *, max_pixels: int = MAX_PIXELS, lossless: bool = False) -> tuple[bytes, int, int]:
+    """Check that `raw` is an image of acceptable size and return it as WebP with its size (lossless keeps
+    every pixel, for images imported into a dataset)."""
     try:
         with Image.open(io.BytesIO(raw)) as img:
             width, height = img.size
@@ -41,7 +42,10 @@ def to_webp(raw: bytes, *, max_pixels: int = MAX_PIXELS) -> tuple[bytes, int, in
             img.load()
             out = io.BytesIO()
             converted = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
-            converted.save(out, format="WEBP", quality=95)
+            if lossless:
+                converted.save(out, format="WEBP", lossless=True)
+            else:
+                converted.save(out, format="WEBP", quality=95)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise NotAnImage("the data is not an image Pillow can read") from exc
     return out.getvalue(), width, height

@@ -17,6 +17,11 @@ class UrlSigner:
     def sign(self, base_url: str, path: str, expires: int) -> str:
         return f"{base_url}{path}?exp={expires}&sig={self.signature(path, expires)}"
 
+    def pseudonym(self, kind: str, value: object) -> str:
+        """A stable, opaque stand-in for an id (exports name raters by it). The message has no URL path's
+        shape, so a pseudonym is never a valid link signature."""
+        return hmac.new(self._secret, f"pseudonym\n{kind}\n{value}".encode(), hashlib.sha256).hexdigest()[:20]
+
     def verify(self, path: str, expires: str, signature: str, now: float) -> bool:
         if not expires.isdigit() or int(expires) < now:
             return False
