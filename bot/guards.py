@@ -7,6 +7,7 @@ refused with one sentence that says what the member can do instead.
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import Any
 
 import discord
@@ -32,6 +33,17 @@ def channel_allowed(settings: GuildSettings, channel: Any, channel_id: int | Non
     if isinstance(channel, discord.Thread):
         ids.add(channel.parent_id)
     return bool(ids & set(allowed))
+
+
+def blocked_word(settings: GuildSettings, *texts: str | None) -> str | None:
+    """The first of the guild's `blocked_words` in these texts, or None. Single words match whole words in
+    any case ("ham" does not block "hamster"); entries with spaces match as phrases."""
+    words = [w.strip().lower() for w in settings["blocked_words"].split(",") if w.strip()]
+    if not words:
+        return None
+    text = " ".join(t for t in texts if t).lower()
+    tokens = set(re.findall(r"[\w'-]+", text))
+    return next((w for w in words if (w in text if " " in w else w in tokens)), None)
 
 
 def refusal(settings: GuildSettings, feature: str, what: str, channel: Any,

@@ -92,6 +92,8 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
     Setting("max_images", 4, "Most images per /generate.", 1, 4),
     Setting("nsfw", "age_restricted", "NSFW: only in age-restricted channels, or never.",
             choices=("age_restricted", "never")),
+    Setting("blocked_words", "", "Words members may not use in prompts, comma-separated (refused before anything "
+            "is queued, so they never reach a worker or the upstream horde)."),
     Setting("daily_images", 0, "Images a member may generate per day (0: no limit).", 0, 100_000),
     Setting("describe_nsfw_check", False, "Also run an NSFW check when describing images."),
     Setting("alert_channel", 0, "Channel id for moderation alerts (0: none).", 0),

@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, explain
-from bot.guards import channel_allows_nsfw, refusal, refuse_after_defer
+from bot.guards import blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
 from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
 from horde_core.service import HordeError
@@ -99,6 +99,9 @@ class ChatCog(commands.Cog, name="Chat"):
         why = refusal(settings, "chat", "Chat", interaction.channel, interaction.channel_id)
         if why:
             raise UserFacingError(why)
+        word = blocked_word(settings, prompt)
+        if word:
+            raise UserFacingError(f"This server does not allow `{word}` in prompts. Rephrase and try again.")
         asker = speaker_name(interaction.user.display_name)
         bot_name = self._bot_name(interaction.guild)
         chosen, context, length = await self._limits(model)
@@ -190,6 +193,9 @@ class ChatCog(commands.Cog, name="Chat"):
         why = refusal(settings, "chat", "Chat", thread)
         if why:
             raise UserFacingError(why)
+        word = blocked_word(settings, message.content)
+        if word:
+            raise UserFacingError(f"This server does not allow `{word}` in prompts. Rephrase and try again.")
         bot_name = self._bot_name(thread.guild)
         history = sorted([m async for m in thread.history(limit=HISTORY_LIMIT)], key=lambda m: m.id)
         turns = [Turn(opening.asker, opening.prompt)] if len(history) < HISTORY_LIMIT else []

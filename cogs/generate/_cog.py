@@ -13,7 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, reply_private
-from bot.guards import channel_allows_nsfw, refusal, refuse_after_defer
+from bot.guards import blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
 from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
 from horde_core.service import HordeError, Progress, RequestStatus
@@ -94,6 +94,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         refused = refusal(settings, "generate", "Image generation", interaction.channel, interaction.channel_id)
         if refused:
             raise UserFacingError(refused)
+        word = blocked_word(settings, opts.prompt, opts.negative)
+        if word:
+            raise UserFacingError(f"This server does not allow `{word}` in prompts. Rephrase and try again.")
         source_b64 = None
         if source is not None:
             if source.size > MAX_SOURCE_BYTES or not (source.content_type or "").startswith("image/"):

@@ -234,3 +234,23 @@ async def test_the_requester_rates_each_image_even_after_a_restart(h: DiscordHar
     assert "Every image of this request is rated" in done.content and not done.custom_ids
     member = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
     assert member.kudos == before + 10 and await service.ratings_count(member.id) == 2
+
+
+async def test_words_the_server_blocks_are_refused_before_anything_is_queued(
+        h: DiscordHarness, service: HordeService, server) -> None:
+    admin = h.member(0)
+    await h.grant(admin, manage_guild=True)
+    done = await h.slash("settings set", {"key": "blocked_words", "value": "ham, red fox"}, user=admin)
+    assert done.ephemeral
+    refused = await h.slash("generate", {"prompt": "a RED FOX in snow", "model": MODEL}, user=h.member(1))
+    answer = refused.followups[-1]
+    assert answer.ephemeral and "`red fox`" in answer.content
+    negative = await h.slash("generate", {"prompt": "a pig", "negative": "ham", "model": MODEL}, user=h.member(1))
+    assert "`ham`" in negative.followups[-1].content
+    user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
+    assert await service.jobs_since(user.id, "image", 0) == 0  # nothing was queued, nothing charged
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(1))
+    fine = await h.slash("generate", {"prompt": "a hamster", "model": MODEL}, user=h.member(1))
+    await serving
+    assert len(fine.original.files) == 1  # "ham" blocks the word, not every word containing it
