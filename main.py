@@ -10,6 +10,7 @@
                                                    images (+ NAME.txt / NAME.json labels) into the rating pool
     python main.py dataset export OUT [--dataset NAME]
                                                    the rated pool: OUT/images/, OUT/manifest.jsonl
+    python main.py upstream status                 the upstream horde: account, spend per community, health
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     exp = dataset.add_parser("export", help="write the rated pool (trusted raters only) to OUT")
     exp.add_argument("out")
     exp.add_argument("--dataset", default=None, help="only this dataset (the horde's name: its shared images)")
+    upstream = sub.add_parser("upstream", help="upstream mode: a public horde behind the local one")
+    upstream.add_argument("action", choices=["status"])
+    upstream.add_argument("--days", type=int, default=7, help="days of spend to show")
     return parser.parse_args(argv)
 
 
@@ -140,6 +144,59 @@ async def run_safety(args: argparse.Namespace, config: AppConfig) -> int:
         finally:
             await service.db.dispose()
     return safety_cli.run(rest, sys.stdin, sys.stdout, prompt_filter=prompt_filter)
+
+
+async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
+    """`upstream status`: the account at the upstream (asked live), spend per community and day, pauses,
+    and the relay's last success and error (from the database, so it works beside a running server)."""
+    from horde_core.upstream import UpstreamError, client_for
+
+    up = config.upstream
+    service = await open_service(config)
+    try:
+        report = await service.upstream_report(args.days)
+    finally:
+        await service.db.dispose()
+    print(f"Upstream mode: {'on' if up.enabled and up.url else 'off'}"
+          f"{f' ({up.url})' if up.url else ' (set [upstream] url, api_key and enabled)'}")
+    if up.url:
+        client = client_for(config)
+        try:
+            alive = await client.heartbeat()
+            try:
+                account = await client.find_user()
+                who = f"{account.get('username', '?')} with {account.get('kudos', '?')} kudos"
+            except UpstreamError as exc:
+                who = f"unknown ({exc.message})"
+        finally:
+            await client.close()
+        print(f"Upstream reachable: {'yes' if alive else 'no'}; account: {who}")
+    health = report["health"]
+    if health:
+        print(f"Relay: last success {_ago(health.get('last_ok'))}, last error {_ago(health.get('last_error_at'))}"
+              f"{': ' + health['last_error'] if health.get('last_error') else ''}")
+    print(f"Kinds: {', '.join(up.kinds)}; models: {', '.join(up.models) or 'any'}; "
+          f"after {up.wait_seconds:.0f} s without a local worker; budget per day "
+          f"{up.daily_budget or 'unlimited'}, per community {up.daily_budget_per_community or 'unlimited'}")
+    print(f"\n{'day':<11} {'community':<32} {'kudos':>10} {'sent':>6} {'done':>6} {'failed':>6} {'refused':>7}")
+    for row in report["days"]:
+        print(f"{row['day']:<11} {row['community']:<32} {row['kudos']:>10.1f} {row['sent']:>6} {row['done']:>6} "
+              f"{row['failed']:>6} {row['refused']:>7}")
+    if not report["days"]:
+        print("(nothing went upstream in these days)")
+    for pause in report["pauses"]:
+        print(f"paused: {pause['community']} until {_when(pause['until'])} ({pause['reason']})")
+    return 0
+
+
+def _when(at: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _ago(at: float | None) -> str:
+    return "never" if not at else _when(at)
 
 
 async def run_dataset(args: argparse.Namespace, config: AppConfig) -> int:
@@ -233,6 +290,11 @@ async def serve(config: AppConfig) -> None:
     log.info("horde API on http://%s:%s (database: %s)", config.api.host, config.api.port, db_kind)
     log.info("workers and clients: use base URL %s/api/ with a key from "
              "`python main.py user create NAME`", config.public_url)
+    relay_task: asyncio.Task[None] | None = None
+    if config.upstream.enabled and config.upstream.url:
+        from horde_core.upstream import UpstreamRelay, client_for
+
+        relay_task = asyncio.create_task(UpstreamRelay(service, client_for(config)).run(stop))
     bot_task: asyncio.Task[None] | None = None
     bot = None
     if config.bot.token:
@@ -249,6 +311,8 @@ async def serve(config: AppConfig) -> None:
     if bot is not None:
         await bot.close()
     await sweeper
+    if relay_task is not None:
+        await relay_task
     await runner.cleanup()
     await service.db.dispose()
 
@@ -264,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_safety(args, config))
     if args.command == "dataset":
         return asyncio.run(run_dataset(args, config))
+    if args.command == "upstream":
+        return asyncio.run(run_upstream(args, config))
     asyncio.run(serve(config))
     return 0
 

@@ -128,6 +128,49 @@ class RatingSettings(_Section):
     trust_window: int = 10
 
 
+class UpstreamSettings(_Section):
+    """A public AI Horde as one more source of workers (issue 8). Off unless `enabled` and a `url` are set."""
+
+    enabled: bool = False
+    # Base URL of any AI Horde v2 compatible horde, e.g. https://aihorde.net/api/ (with or without /api/).
+    url: str = ""
+    # The operator's API key at the upstream (its kudos pay for what goes there). Prefer the environment:
+    # HORDE_UPSTREAM__API_KEY.
+    api_key: str = ""
+    # What may go upstream: kinds (image, text, interrogation) and models (empty: any the upstream serves).
+    kinds: list[str] = Field(default_factory=lambda: ["image", "text", "interrogation"])
+    models: list[str] = Field(default_factory=list)
+    # Interrogation forms that may go upstream (image-producing forms stay local).
+    forms: list[str] = Field(default_factory=lambda: ["caption", "nsfw", "interrogation"])
+    # Seconds a request waits for a local worker before it may go upstream (0: straight upstream).
+    wait_seconds: float = 30.0
+    # NSFW requests and requests with source images (img2img, inpainting) stay local unless allowed.
+    allow_nsfw: bool = False
+    allow_source_images: bool = False
+    # Limits: upstream requests in flight at once (per node), and kudos spent upstream per day, in all
+    # and per community (guild). 0 means no limit.
+    max_concurrent: int = 4
+    daily_budget: float = 0.0
+    daily_budget_per_community: float = 0.0
+    # A job the upstream has not finished after this many seconds is taken back and served locally.
+    stall_seconds: float = 300.0
+    # A job that failed upstream this many times stays local; between tries it waits retry_seconds.
+    max_tries: int = 2
+    retry_seconds: float = 60.0
+    # Refusals by the upstream (timeouts, CorruptPrompt, censored results) against one community within
+    # pause_window seconds that pause its upstream use for pause_seconds.
+    pause_after: int = 2
+    pause_window: float = 3600.0
+    pause_seconds: float = 86400.0
+    # After errors (5xx, rate limits, unreachable) the relay backs off this long before trying again.
+    backoff_seconds: float = 30.0
+    # How often in-flight upstream requests are polled, and the timeout of each HTTP call.
+    poll_seconds: float = 2.0
+    http_timeout: float = 30.0
+    # The largest image accepted from the upstream.
+    max_download_bytes: int = 16 * 1024 * 1024
+
+
 class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
@@ -153,6 +196,7 @@ class AppConfig(BaseSettings):
     core: CoreSettings = Field(default_factory=CoreSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
     ratings: RatingSettings = Field(default_factory=RatingSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
 
     @classmethod

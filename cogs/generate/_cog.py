@@ -117,7 +117,7 @@ class GenerateCog(commands.Cog, name="Generate"):
                                       f"you have used {used}. Try again tomorrow.")
         models = request.get("models") or []
         served = {m.name: m.count for m in await self.service.models_status("image")}
-        if models and not served.get(models[0]):
+        if models and not served.get(models[0]) and not self.service.upstream_serves_model("image", models[0]):
             offer = ", ".join(sorted(m for m, c in served.items() if c)) or "none at the moment"
             raise UserFacingError(f"No worker serves `{models[0]}` right now. Models being served: {offer}.")
         spec = ImageRequestSpec.model_validate(request)

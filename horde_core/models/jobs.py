@@ -114,3 +114,8 @@ class Job(Base):
     result: Mapped[str] = mapped_column(Text, default="")  # text, or JSON for interrogation forms
     # While an image is held for a safety scan ("scan before release"): the scan's interrogation request.
     scan_request: Mapped[str] = mapped_column(String(36), default="")
+    # Upstream mode: the upstream horde's request id while the job is there, how often it went upstream
+    # without result, and the earliest time it may go again (a failed job falls back to local workers).
+    upstream_id: Mapped[str] = mapped_column(String(64), default="")
+    upstream_tries: Mapped[int] = mapped_column(Integer, default=0)
+    upstream_after: Mapped[float] = mapped_column(Float, default=0.0)

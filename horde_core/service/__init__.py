@@ -26,14 +26,16 @@ from .results import ResultsMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
+from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
 
 
-class HordeService(AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
+class HordeService(UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
                    ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
 __all__ = [
+    "EVERYONE",
     "Accepted",
     "AlchemyStatus",
     "BadRequest",
@@ -54,6 +56,7 @@ __all__ = [
     "RequestNotFound",
     "RequestStatus",
     "TooMany",
+    "UpstreamJob",
     "UserInfo",
     "UserRow",
     "WorkerInfo",

@@ -205,6 +205,8 @@ class GenerationMixin(ScreeningMixin):
                 data = await self.store.get(job.image_key)
                 img = base64.b64encode(data or b"").decode()
         meta = json.loads(job.gen_metadata) if job.gen_metadata else []
+        if job.gen_state == "csam" and not any(m.get("value") == "csam" for m in meta):
+            meta.append({"type": "censorship", "value": "csam"})  # say why, as a worker's own report would
         return Generation(
             id=job.id, worker_id=job.worker_id or "", worker_name=worker[1], model=job.model,
             state="censored" if job.censored else "ok", seed=job.seed or "0", censored=bool(job.censored),
@@ -214,4 +216,6 @@ class GenerationMixin(ScreeningMixin):
 
     async def is_possible(self, row: Any) -> bool:
         traits = traits_of(row)
-        return any(skip_reason(traits, w) is None for w in await self.online_profiles(row.kind))
+        if any(skip_reason(traits, w) is None for w in await self.online_profiles(row.kind)):
+            return True
+        return self.upstream_possible(row)

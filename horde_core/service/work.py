@@ -223,7 +223,7 @@ class WorkMixin(ScanMixin):
                 if csam:
                     reward = 0
                     await lifecycle.set_reward(conn, job_id, 0)
-                else:
+                elif not self.is_upstream_user(user.id):  # the upstream relay is not paid for a censored result
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now))
