@@ -35,12 +35,13 @@ def reward_line(earned: int) -> str:
     if earned:
         return f"Thanks! You earned {earned} kudos."
     return ("Thanks, your rating is recorded. It earned no kudos this time: rating rewards stop at a daily "
-            "limit, and new accounts earn them once they are trusted.")
+            "limit, and raters whose scores keep disagreeing with everyone else's earn none.")
 
 
-def prompt_line(model: str, model_filter: str | None) -> str:
+def prompt_line(image: dict[str, Any], model_filter: str | None) -> str:
     only = f" (showing only `{model_filter}` images)" if model_filter else ""
-    return (f"**How good is this image?** Made with `{model}`{only}. Score it 1 (poor) to 10 (superb).\n"
+    origin = f"Made with `{image['model']}`" if image.get("model") else f"From the `{image.get('dataset')}` dataset"
+    return (f"**How good is this image?** {origin}{only}. Score it 1 (poor) to 10 (superb).\n"
             "Optional, before scoring: how many artifacts (distorted hands or faces, garbled text, seams) "
             "do you see, 0 (none) to 5 (severe)? An artifacts score earns a little more.")
 
@@ -78,21 +79,21 @@ class RateCog(commands.Cog, name="Rate"):
         """Edit the (deferred) response into the next image to rate, or say that none is left."""
         service = self.bot.service
         lead = f"{note}\n" if note else ""
-        image = await service.next_to_rate(user, model=model)
+        nsfw_here = await self._nsfw_allowed(interaction)
+        image = await service.next_to_rate(user, model=model, sfw_only=not nsfw_here)
         if image is None:
             await interaction.edit_original_response(content=lead + NOTHING_LEFT, attachments=[], view=None)
             return
         outline, data = await service.job_outline(image["id"])
-        if outline["nsfw"] and not outline["censor_nsfw"] and not await self._nsfw_allowed(interaction):
+        if outline["nsfw"] and not outline["censor_nsfw"] and not nsfw_here:  # a backstop: the pick skips them
             await interaction.edit_original_response(content=lead + MAY_BE_NSFW, attachments=[], view=None)
             return
         if data is None:  # pruned between the two reads; the pool keeps shared images, so this is rare
             await interaction.edit_original_response(content=lead + "That image is gone; run `/rate` again.",
                                                      attachments=[], view=None)
             return
-        file = discord.File(io.BytesIO(data), filename="rate.webp",
-                            description=f"An image made with {image['model']}, shared for rating")
-        await interaction.edit_original_response(content=lead + prompt_line(image["model"], model),
+        file = discord.File(io.BytesIO(data), filename="rate.webp", description="An image shared for rating")
+        await interaction.edit_original_response(content=lead + prompt_line(image, model),
                                                  attachments=[file], view=rating_view(image["id"], model=model))
 
     async def _nsfw_allowed(self, interaction: discord.Interaction) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, insert, literal, select, union_all, update
+from sqlalchemy import ColumnElement, String, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import DatasetImage, Job, Rating, Request
@@ -39,20 +39,24 @@ def _rated_by(user_id: int) -> Any:
 
 
 async def pick(conn: AsyncConnection, user_id: int, *, horde_name: str, model: str | None = None,
-               dataset: str | None = None) -> Any:
+               dataset: str | None = None, sfw_only: bool = False) -> Any:
     """The ordinary image to serve next (gold images are served only as checks): (id, model, image_key,
-    dataset), or None."""
+    dataset), or None. `sfw_only` skips images that may be NSFW (for raters where those cannot be shown)."""
     parts = []
     if dataset in (None, horde_name):
         q = (select(_J.id.label("id"), _J.model.label("model"), _J.image_key.label("image_key"),
                     literal(horde_name, String).label("dataset"), _times_rated(_J.id, _jobs).label("n"),
                     _J.finished_at.label("t"))
              .select_from(_GENERATED).where(*_shared_done(), _J.id.not_in(_rated_by(user_id))))
+        if sfw_only:
+            q = q.where(or_(_Q.nsfw.is_(False), _Q.censor_nsfw.is_(True)))
         parts.append(q.where(_J.model == model) if model else q)
     if not model and dataset != horde_name:
         q = (select(_D.id.label("id"), literal("", String).label("model"), _D.image_key.label("image_key"),
                     _D.dataset.label("dataset"), _times_rated(_D.id, _images).label("n"), _D.created_at.label("t"))
              .where(_D.gold.is_(False), _D.id.not_in(_rated_by(user_id))))
+        if sfw_only:
+            q = q.where(_D.nsfw.is_(False))
         parts.append(q.where(_D.dataset == dataset) if dataset else q)
     if not parts:
         return None
@@ -61,12 +65,12 @@ async def pick(conn: AsyncConnection, user_id: int, *, horde_name: str, model: s
                                .order_by(sub.c.n, sub.c.t.desc(), sub.c.id).limit(1))).first()
 
 
-async def pick_gold(conn: AsyncConnection, user_id: int) -> Any:
+async def pick_gold(conn: AsyncConnection, user_id: int, *, sfw_only: bool = False) -> Any:
     """A gold image this rater has not rated (the least-rated first), shaped like `pick`'s answer."""
-    return (await conn.execute(
-        select(_D.id, literal("", String).label("model"), _D.image_key, _D.dataset)
-        .where(_D.gold.is_(True), _D.id.not_in(_rated_by(user_id)))
-        .order_by(_times_rated(_D.id, _images), _D.created_at, _D.id).limit(1))).first()
+    q = (select(_D.id, literal("", String).label("model"), _D.image_key, _D.dataset)
+         .where(_D.gold.is_(True), _D.id.not_in(_rated_by(user_id)))
+         .order_by(_times_rated(_D.id, _images), _D.created_at, _D.id).limit(1))
+    return (await conn.execute(q.where(_D.nsfw.is_(False)) if sfw_only else q)).first()
 
 
 async def dataset_image(conn: AsyncConnection, image_id: str) -> Any:

@@ -106,18 +106,19 @@ class RatingsMixin(ServiceBase):
             await book.mint(conn, now, user.id, total, "rating", ref=ref)
         return total
 
-    async def next_to_rate(self, user: UserRow, model: str | None = None,
-                           dataset: str | None = None) -> dict[str, Any] | None:
+    async def next_to_rate(self, user: UserRow, model: str | None = None, dataset: str | None = None, *,
+                           sfw_only: bool = False) -> dict[str, Any] | None:
         """An image of the pool this user has not rated yet (the least-rated first), or None when none is left:
         `{id, model, url, dataset}` ("" model for imported images). When the rater's record says a gold image
         is due, one is served whatever the filters (a filter must not be a way around the checks); it looks like
-        any other image of its dataset."""
+        any other image of its dataset. `sfw_only`: none that may be NSFW (where those cannot be shown)."""
         horde = self.config.core.horde_name
         async with self.db.read() as conn:
             record = await raters.load(conn, user.id) or raters.new_record(user.trusted)
-            row = await pool.pick_gold(conn, user.id) if record.gold_in <= 0 else None
+            row = await pool.pick_gold(conn, user.id, sfw_only=sfw_only) if record.gold_in <= 0 else None
             if row is None:
-                row = await pool.pick(conn, user.id, horde_name=horde, model=model, dataset=dataset)
+                row = await pool.pick(conn, user.id, horde_name=horde, model=model, dataset=dataset,
+                                      sfw_only=sfw_only)
         if row is None:
             return None
         return {"id": row.id, "model": row.model, "url": self.download_url(row.image_key), "dataset": row.dataset}
