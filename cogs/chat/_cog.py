@@ -41,6 +41,8 @@ from ._history import (
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 100  # one page of Discord history; the context window is usually the tighter limit
 CHAT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+# The context asked of an upstream horde's text workers, whose limits we do not see: most take 2048.
+UPSTREAM_CONTEXT = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,16 +232,19 @@ class ChatCog(commands.Cog, name="Chat"):
     async def _limits(self, model: str | None) -> tuple[str, int, int]:
         """The model to ask (the most available one by default) and the context and length it accepts."""
         served = {m.name: m.count for m in await self.service.models_status("text") if m.count}
-        if not served:
+        upstream = self.service.upstream_models("text")  # upstream mode: a public horde's models too
+        if not served and not upstream:
             raise UserFacingError("No text worker is online right now, so nobody can answer. Try again later.")
         if model is None:
-            model = min(served, key=lambda name: (-served[name], name))
+            model = min(served, key=lambda name: (-served[name], name)) if served else min(upstream)
         unserved = UserFacingError(f"No text worker serves `{model}` right now. "
-                                   f"Models being served: {', '.join(sorted(served))}.")
-        if model not in served:
+                                   f"Models being served: {', '.join(sorted({*served, *upstream}))}.")
+        if model not in served and model not in upstream:
             raise unserved
         workers = [(w.max_context_length, w.max_length) for w in await self.service.list_workers("text")
                    if w.online and not w.maintenance_mode and model in w.models]
+        if not workers and model in upstream:
+            workers = [(UPSTREAM_CONTEXT, ANSWER_TOKENS)]
         known = self.service.reference.get(model)
         reference_context = known.max_context_length if known is not None and known.kind == "text" else None
         limits = context_limits(reference_context, workers, ANSWER_TOKENS)

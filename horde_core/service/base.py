@@ -160,6 +160,10 @@ class ServiceBase:
         """Whether an upstream horde serves this model (upstream mode overrides this)."""
         return False
 
+    def upstream_models(self, kind: str) -> frozenset[str]:
+        """The models an upstream horde serves for us now (upstream mode overrides this)."""
+        return frozenset()
+
     # --- rate limits ----------------------------------------------------------------------
 
     def rate_limited(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:

@@ -402,6 +402,14 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
         allowed = self.config.upstream.models
         return (served is None or model in served) and (not allowed or model in allowed)
 
+    def upstream_models(self, kind: str) -> frozenset[str]:
+        """The models of this kind the upstream serves for us now (what the operator allows of its offer)."""
+        if not self._upstream_kind(kind):
+            return frozenset()
+        served = (self.upstream_offer or {})[kind] or frozenset()
+        allowed = self.config.upstream.models
+        return frozenset(m for m in served if not allowed or m in allowed)
+
     def _upstream_kind(self, kind: str) -> bool:
         return bool(self.upstream_offer) and kind in (self.upstream_offer or {})
 

@@ -9,8 +9,7 @@ from horde_core.clock import FakeClock
 from horde_core.service import HordeService
 from horde_core.upstream import UpstreamRelay, client_for
 from tests.helpers import assert_books_balance, balance, image_request, pop_spec, submit_spec
-
-from .conftest import Public
+from tests.public_horde import Public
 
 MEMBER = "discord:111:222"
 

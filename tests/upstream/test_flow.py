@@ -11,8 +11,7 @@ from horde_core.service import HordeService
 from horde_core.service.schemas import AlchemyRequestSpec, TextRequestSpec
 from horde_core.upstream import CLIENT_AGENT, UpstreamRelay, client_for
 from tests.helpers import assert_books_balance, balance, image_request, pop_spec, submit_spec
-
-from .conftest import Public, png_bytes
+from tests.public_horde import Public, png_bytes
 
 MEMBER = "discord:111:222"
 

@@ -12,8 +12,7 @@ from horde_core.clock import FakeClock
 from horde_core.service import HordeService
 from horde_core.upstream import UpstreamRelay
 from tests.helpers import image_request
-
-from .conftest import Public
+from tests.public_horde import Public
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

@@ -12,8 +12,7 @@ from horde_core.models import Request
 from horde_core.service import HordeService
 from horde_core.upstream import UpstreamRelay
 from tests.helpers import assert_books_balance, balance, image_request
-
-from .conftest import Public
+from tests.public_horde import Public
 
 MEMBER = "discord:111:222"
 
