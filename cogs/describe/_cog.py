@@ -98,12 +98,14 @@ class DescribeCog(commands.Cog, name="Describe"):
         why = refusal(settings, "describe", "Describing images", interaction.channel, interaction.channel_id)
         if why:
             raise UserFacingError(why)
-        served = {m.name: m.count for m in await self.service.models_status("interrogation") if m.count}
-        if not served.get("caption"):
+        local = {m.name for m in await self.service.models_status("interrogation") if m.count}
+        upstream = self.service.upstream_serves_model
+        served = {f for f in ("caption", "nsfw") if f in local or upstream("interrogation", f)}
+        if "caption" not in served:
             raise UserFacingError("No alchemist (the kind of worker that describes images) is online right now. "
                                   "Try again later.")
         checked = bool(settings["describe_nsfw_check"])
-        forms = ["caption", "nsfw"] if checked and served.get("nsfw") else ["caption"]
+        forms = ["caption", "nsfw"] if checked and "nsfw" in served else ["caption"]
         source = base64.b64encode(await image.read()).decode()
         spec = AlchemyRequestSpec.model_validate({
             "forms": [{"name": form} for form in forms], "source_image": source,

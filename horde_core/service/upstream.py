@@ -398,6 +398,8 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
         """Whether a request for this model may be served upstream (the bot asks before refusing it)."""
         if not self._upstream_kind(kind):
             return False
+        if kind == "interrogation":  # forms: what the operator lets go upstream
+            return model in self.config.upstream.forms
         served = (self.upstream_offer or {})[kind]
         allowed = self.config.upstream.models
         return (served is None or model in served) and (not allowed or model in allowed)

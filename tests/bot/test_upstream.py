@@ -1,4 +1,4 @@
-"""A guild with no local workers generates images and chats through an upstream horde: /generate and /chat
+"""A guild with no local workers generates, chats and describes through an upstream horde: the commands
 run through the real CommandTree while the relay runs as `make run` runs it, and a GPU worker of the
 public horde (a second core, over real HTTP) does the work."""
 
@@ -12,7 +12,7 @@ import pytest
 from horde_core.service import HordeService
 from horde_core.upstream import UpstreamRelay, client_for
 from tests.bot.harness import DiscordHarness
-from tests.public_horde import Public, public, upstream_settings
+from tests.public_horde import Public, png_bytes, public, upstream_settings
 
 __all__ = ["public"]
 
@@ -44,8 +44,8 @@ async def _serve_public(work: object, rounds: int = 2000) -> list[str]:
     raise AssertionError("the upstream never received the job")
 
 
-async def test_generate_and_chat_work_through_the_upstream(h: DiscordHarness, service: HordeService, public: Public,
-                                                           running_relay: UpstreamRelay) -> None:
+async def test_generate_chat_and_describe_work_through_the_upstream(
+        h: DiscordHarness, service: HordeService, public: Public, running_relay: UpstreamRelay) -> None:
     serving = asyncio.create_task(_serve_public(public.work_images))
     rec = await h.slash("generate", {"prompt": "a lighthouse at night", "model": "stable_diffusion"},
                         user=h.member(1))
@@ -63,4 +63,12 @@ async def test_generate_and_chat_work_through_the_upstream(h: DiscordHarness, se
     assert any("The sea is blue." in t for t in texts)
     [text_body] = public.sent("/v2/generate/text/async")
     assert text_body["proxied_account"] == f"{h.guild.id}:{h.member(2).id}"
+
+    serving = asyncio.create_task(_serve_public(lambda: public.work_forms("a red square")))
+    described = await h.slash("describe", {"image": h.attachment(png_bytes((200, 30, 30)), "red.png")},
+                              user=h.member(1))
+    await serving
+    assert described.ephemeral and "a red square" in (described.original.content or "")
+    [form_body] = public.sent("/v2/interrogate/async")
+    assert form_body["proxied_account"] == f"{h.guild.id}:{h.member(1).id}"
     assert not h.background_errors
