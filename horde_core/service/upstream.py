@@ -93,6 +93,8 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
                 if row is None:
                     row = await workers_repo.create(conn, now, user.id, name, kind, {"models": []})
                     row = row or await workers_repo.by_name(conn, name)
+                    assert row is not None
+                    await workers_repo.set_fields(conn, row.id, last_check_in=0.0)  # never "online" here
                 assert row is not None and row.owner_id == user.id
                 workers[kind] = row.id
         self._upstream_user, self._upstream_workers = user, workers
@@ -132,8 +134,8 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
                 body = image_body(request, row.seed, proxied)
             elif kind == "text":
                 body = text_body(request, proxied)
-            else:
-                source = base64.b64encode(await self.store.get(request.source_image) or b"").decode()
+            else:  # a signed URL when ours is public (https), else the image itself, as for old workers
+                source = await self._image_for_worker(request.source_image)
                 body = interrogation_body(request, row.form, source, proxied)
             await self._upstream_count(community, sent=1)
             return UpstreamJob(row.id, row.request_id, kind, workers[kind], community, body,
@@ -218,8 +220,8 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
     async def upstream_failed(self, job: UpstreamJob, reason: str, *, final: bool = False) -> None:
         """The upstream could not do it (stall, fault, error): local workers serve the job; the upstream may
         try again later unless that was its last try. The requester pays once, whoever finishes it."""
-        await self._upstream_give_back(job.worker_id, job.job_id, final=final)
-        await self._upstream_count(job.community, failed=1)
+        if await self._upstream_give_back(job.worker_id, job.job_id, final=final):
+            await self._upstream_count(job.community, failed=1)
         await self.upstream_health(error=f"{job.kind} job {job.job_id}: {reason}")
 
     async def upstream_refused(self, job: UpstreamJob, rc: str, message: str, *, operator_timeout: bool) -> None:
@@ -281,23 +283,26 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
         await self._upstream_settle(job, kudos, lambda user: self.submit_interrogation(user, spec))
 
     async def _upstream_settle(self, job: UpstreamJob, kudos: float, submit: Any) -> None:
+        """Submit the upstream's result as the relay's worker. What the upstream charged is counted once: by
+        whoever settles the job (another node polling the same job after a restart gets DuplicateGen)."""
         user, _ = await self.upstream_identity()
-        await self._upstream_count(job.community, kudos=kudos)
         try:
             await submit(user)
         except HordeError as exc:
             if exc.rc in ("AbortedGen", "DuplicateGen", "InvalidJobID", "WrongCredentials"):
-                return  # no longer ours: served locally or cancelled meanwhile; it settled (once) there
+                return  # no longer ours: served locally, cancelled, or settled by another node
+            await self.upstream_spent(job, kudos)
             await self.upstream_failed(job, f"unusable result: {exc.message}")
             return
-        await self._upstream_count(job.community, done=1)
+        await self._upstream_count(job.community, kudos=kudos, done=1)
         await self.upstream_health(ok=True)
 
     async def upstream_spent(self, job: UpstreamJob, kudos: float) -> None:
         """Kudos the upstream charged for a job that brought nothing back (recorded all the same)."""
         await self._upstream_count(job.community, kudos=kudos)
 
-    async def _upstream_give_back(self, worker_id: str, job_id: str, *, final: bool) -> None:
+    async def _upstream_give_back(self, worker_id: str, job_id: str, *, final: bool) -> bool:
+        """Back to the local queue; False when the relay no longer held the job."""
         settings = self.config.upstream
         now = self.clock.now()
         async with self.db.transaction() as conn:
@@ -306,6 +311,7 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
             kind = (await lifecycle.job_row(conn, job_id)).kind if rid else None
         if kind:
             self.note_waiting(kind)
+        return kind is not None
 
     async def _upstream_count(self, community: str, *, window: float = 0.0, **amounts: float) -> int:
         """Add to today's row of the community; returns its refusals within `window` (when asked)."""
