@@ -14,16 +14,13 @@ strikes against the member and their community here, so the upstream never has t
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from horde_core.ledger import settlement
-from horde_core.models import Meta, UpstreamDay, UpstreamPause
+from horde_core.models import Meta
 from horde_core.queue import lifecycle
 from horde_core.queue import upstream as queue_up
 from horde_core.queue.matching import WorkerProfile, unpack
@@ -38,12 +35,9 @@ from .errors import HordeError
 from .schemas import AlchemySubmitSpec, SubmitSpec, TextSubmitSpec
 from .text import TextMixin
 from .upstream_bodies import image_body, interrogation_body, text_body, upstream_account
+from .upstream_books import EVERYONE, UpstreamBooksMixin
 
 USER_KEY = "upstream_user_id"
-HEALTH_KEY = "upstream_health"
-EVERYONE = "*"  # the pause of every community: the upstream timed out the operator's key or address
-_DAYS = UpstreamDay.__table__
-_PAUSES = UpstreamPause.__table__
 _BIG = 1 << 30
 _OVER = frozenset({REQ_CANCELLED, REQ_EXPIRED, REQ_FAULTED, REQ_PRUNED})
 
@@ -61,11 +55,10 @@ class UpstreamJob:
     deadline: float
     upstream_id: str = ""
     form: str = ""
-    polls: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class UpstreamMixin(AlchemyMixin, TextMixin):
+class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
     _upstream_user: UserRow | None = None
     _upstream_workers: dict[str, str] | None = None
     # Set by the relay: per kind, the models the upstream serves now (None: any), for `is_possible`.
@@ -157,34 +150,25 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
     async def _upstream_filter(self, now: float) -> queue_up.UpstreamFilter | None:
         """Who may not go upstream now; None when nobody may (paused for everyone, or over the budget)."""
         settings = self.config.upstream
-        day = _day(now)
+        communities = await self._upstream_closed(now)
+        if communities is None:
+            return None
         users: list[int] = []
         accounts: list[str] = []
         ips: list[str] = []
-        communities: set[str] = set()
-        async with self.db.read() as conn:
-            pauses = (await conn.execute(select(_PAUSES.c.community).where(_PAUSES.c.until > now))).all()
-            spent = {r.community: float(r.kudos) for r in (await conn.execute(
-                select(_DAYS.c.community, _DAYS.c.kudos).where(_DAYS.c.day == day))).all()}
-            penalties = await safety_repo.penalties_report(conn, now) if await self._any_penalties(now) else []
-        for p in pauses:
-            if p.community == EVERYONE:
-                return None
-            communities.add(p.community)
-        if settings.daily_budget and sum(spent.values()) >= settings.daily_budget:
-            return None
-        if settings.daily_budget_per_community:
-            communities.update(c for c, k in spent.items() if c and k >= settings.daily_budget_per_community)
-        for p in penalties:
-            kind, _, rest = p.key.partition(":")
-            if kind == "member":
-                accounts.append(rest)
-            elif kind == "user" and rest.isdigit():
-                users.append(int(rest))
-            elif kind == "ip":
-                ips.append(rest)
-            elif kind == "community":
-                communities.add(rest)
+        if await self._any_penalties(now):
+            async with self.db.read() as conn:
+                penalties = await safety_repo.penalties_report(conn, now)
+            for p in penalties:
+                kind, _, rest = p.key.partition(":")
+                if kind == "member":
+                    accounts.append(rest)
+                elif kind == "user" and rest.isdigit():
+                    users.append(int(rest))
+                elif kind == "ip":
+                    ips.append(rest)
+                elif kind == "community":
+                    communities.add(rest)
         return queue_up.UpstreamFilter(
             created_before=now - settings.wait_seconds, max_tries=settings.max_tries, forms=tuple(settings.forms),
             excluded_users=tuple(users), excluded_accounts=tuple(accounts), excluded_ips=tuple(ips),
@@ -250,16 +234,6 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
         if job.community and refused >= settings.pause_after:
             await self._upstream_pause(job.community, f"{refused} refusals by the upstream")
 
-    async def _upstream_pause(self, community: str, reason: str) -> None:
-        now = self.clock.now()
-        until = now + (self.config.upstream.pause_seconds if community != EVERYONE
-                       else self.config.upstream.backoff_seconds * 20)
-        async with self.db.transaction() as conn:
-            done = await conn.execute(update(_PAUSES).where(_PAUSES.c.community == community)
-                                      .values(until=until, reason=reason, at=now))
-            if not done.rowcount:
-                await conn.execute(insert(_PAUSES).values(community=community, until=until, reason=reason, at=now))
-
     async def upstream_finish_image(self, job: UpstreamJob, data: bytes, *, seed: str | None, censored: bool,
                                     csam: bool, kudos: float) -> None:
         """Store the upstream's image as our own result (its URLs expire) and settle the job as usual.
@@ -313,29 +287,7 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
             self.note_waiting(kind)
         return kind is not None
 
-    async def _upstream_count(self, community: str, *, window: float = 0.0, **amounts: float) -> int:
-        """Add to today's row of the community; returns its refusals within `window` (when asked)."""
-        now = self.clock.now()
-        day = _day(now)
-        C = _DAYS.c
-        async with self.db.transaction() as conn:
-            values = {k: getattr(C, k) + v for k, v in amounts.items()}
-            done = await conn.execute(update(_DAYS).where(C.day == day, C.community == community).values(**values))
-            if not done.rowcount:
-                try:
-                    async with conn.begin_nested():
-                        zero = {"kudos": 0.0, "sent": 0, "done": 0, "failed": 0, "refused": 0}
-                        await conn.execute(insert(_DAYS).values(day=day, community=community,
-                                                                **{**zero, **amounts}))
-                except IntegrityError:
-                    await conn.execute(update(_DAYS).where(C.day == day, C.community == community).values(**values))
-            if not window:
-                return 0
-            days = sorted({_day(now - window), day})
-            return int(await conn.scalar(select(func.coalesce(func.sum(C.refused), 0))
-                                         .where(C.community == community, C.day.in_(days))) or 0)
-
-    # --- restart and reporting ------------------------------------------------------------------
+    # --- restart and what the bot asks ---------------------------------------------------------
 
     async def upstream_resume(self) -> list[UpstreamJob]:
         """After a restart: the jobs still at the upstream (to poll again); those that never reached it
@@ -356,42 +308,6 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
                                     float(r.deadline or self.clock.now()), upstream_id=r.upstream_id, form=r.form or "",
                                     extra={"censor_nsfw": bool(request.censor_nsfw)}))
         return jobs
-
-    async def upstream_health(self, *, ok: bool = False, error: str = "",
-                              account: dict[str, Any] | None = None) -> None:
-        """What `main.py upstream status` shows from another process: last success, last error, account."""
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            raw = await conn.scalar(select(Meta.value).where(Meta.key == HEALTH_KEY))
-            health = json.loads(raw) if raw else {}
-            if ok:
-                health["last_ok"] = now
-            if error:
-                health["last_error"], health["last_error_at"] = error[:300], now
-            if account is not None:
-                health["account"], health["account_at"] = account, now
-            encoded = json.dumps(health)
-            if raw is None:
-                await conn.execute(Meta.__table__.insert().values(key=HEALTH_KEY, value=encoded))
-            else:
-                await conn.execute(Meta.__table__.update().where(Meta.key == HEALTH_KEY).values(value=encoded))
-
-    async def upstream_report(self, days: int = 7) -> dict[str, Any]:
-        """Spend and outcomes per community and day, pauses in force, and the relay's last health."""
-        now = self.clock.now()
-        first = _day(now - days * 86400)
-        async with self.db.read() as conn:
-            rows = (await conn.execute(select(_DAYS).where(_DAYS.c.day >= first)
-                                       .order_by(_DAYS.c.day.desc(), _DAYS.c.kudos.desc()))).all()
-            pauses = (await conn.execute(select(_PAUSES).where(_PAUSES.c.until > now))).all()
-            raw = await conn.scalar(select(Meta.value).where(Meta.key == HEALTH_KEY))
-        return {
-            "today": _day(now),
-            "days": [{"day": r.day, "community": r.community or "(API users)", "kudos": r.kudos, "sent": r.sent,
-                      "done": r.done, "failed": r.failed, "refused": r.refused} for r in rows],
-            "pauses": [{"community": p.community, "until": p.until, "reason": p.reason} for p in pauses],
-            "health": json.loads(raw) if raw else {},
-        }
 
     def upstream_possible(self, row: Any) -> bool:
         """Whether the upstream could take this request (so `is_possible` stays true without local workers)."""
@@ -420,10 +336,6 @@ class UpstreamMixin(AlchemyMixin, TextMixin):
 
     def _upstream_kind(self, kind: str) -> bool:
         return bool(self.upstream_offer) and kind in (self.upstream_offer or {})
-
-
-def _day(at: float) -> str:
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
 
 
 __all__ = ["EVERYONE", "UpstreamJob", "UpstreamMixin"]

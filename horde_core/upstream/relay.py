@@ -156,7 +156,6 @@ class UpstreamRelay:
 
     async def _poll_one(self, job: UpstreamJob) -> bool:
         """Poll one job; True once it is settled here (finished or given back)."""
-        job.polls += 1
         if job.kind == "image":
             check = await self.client.check(job.upstream_id)
             if check.get("faulted"):
