@@ -43,7 +43,8 @@ class Public:
     operator_key: str
     worker_key: str
     log: list[dict[str, Any]] = field(default_factory=list)
-    # (method, path prefix) -> a response to answer instead, or "hang" (never answers).
+    # (method, path prefix) -> a function making the response to answer instead (a response object can be
+    # sent only once), or "hang" (never answers).
     faults: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def url(self, path: str) -> str:

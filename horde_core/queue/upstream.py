@@ -85,10 +85,10 @@ async def set_upstream_id(conn: AsyncConnection, job_id: str, worker_id: str, up
 
 
 async def release(conn: AsyncConnection, job_id: str, worker_id: str, *, retry_at: float, final: bool,
-                  max_tries: int) -> str | None:
+                  max_tries: int, count_try: bool = True) -> str | None:
     """Give a job the relay holds back to the local queue, without a fault: local workers serve it, and
     the upstream may try again after `retry_at` unless it was its last try. Returns its request id."""
-    tries = max_tries if final else J.upstream_tries + 1
+    tries = max_tries if final else (J.upstream_tries + 1 if count_try else J.upstream_tries)
     row = (await conn.execute(
         update(_jobs).where(J.id == job_id, J.worker_id == worker_id, J.state == SQL_PROCESSING)
         .values(state=WAITING, worker_id=None, deadline=None, popped_at=None, upstream_id="",

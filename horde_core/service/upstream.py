@@ -201,10 +201,12 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
                 await settlement.refund_jobs(conn, now, job.request_id, count, costs, "cancelled")
         return False
 
-    async def upstream_failed(self, job: UpstreamJob, reason: str, *, final: bool = False) -> None:
+    async def upstream_failed(self, job: UpstreamJob, reason: str, *, final: bool = False,
+                              count_try: bool = True) -> None:
         """The upstream could not do it (stall, fault, error): local workers serve the job; the upstream may
-        try again later unless that was its last try. The requester pays once, whoever finishes it."""
-        if await self._upstream_give_back(job.worker_id, job.job_id, final=final):
+        try again later unless that was its last try. The requester pays once, whoever finishes it.
+        `count_try=False`: the upstream itself was unwell, not this job; it keeps its tries."""
+        if await self._upstream_give_back(job.worker_id, job.job_id, final=final, count_try=count_try):
             await self._upstream_count(job.community, failed=1)
         await self.upstream_health(error=f"{job.kind} job {job.job_id}: {reason}")
 
@@ -275,13 +277,13 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
         """Kudos the upstream charged for a job that brought nothing back (recorded all the same)."""
         await self._upstream_count(job.community, kudos=kudos)
 
-    async def _upstream_give_back(self, worker_id: str, job_id: str, *, final: bool) -> bool:
+    async def _upstream_give_back(self, worker_id: str, job_id: str, *, final: bool, count_try: bool = True) -> bool:
         """Back to the local queue; False when the relay no longer held the job."""
         settings = self.config.upstream
         now = self.clock.now()
         async with self.db.transaction() as conn:
             rid = await queue_up.release(conn, job_id, worker_id, retry_at=now + settings.retry_seconds, final=final,
-                                         max_tries=settings.max_tries)
+                                         max_tries=settings.max_tries, count_try=count_try)
             kind = (await lifecycle.job_row(conn, job_id)).kind if rid else None
         if kind:
             self.note_waiting(kind)

@@ -18,6 +18,13 @@ import aiohttp
 
 # Refusals that say the prompt broke the upstream's rules: a strike against whoever asked, here.
 ABUSE_RCS = frozenset({"CorruptPrompt", "Profanity", "NSFWDisabled"})
+# Refusals that are the operator's to fix, whatever the job: the relay backs off and says why.
+OPERATOR_RCS = {
+    "OnlyServiceAccountProxy": "the operator's upstream account is not a service account, so it may not send "
+                               "proxied_account: ask the upstream's moderators to make it one",
+    "KudosUpfront": "the operator's upstream account lacks the kudos for this request",
+    "InvalidAPIKey": "the upstream does not know the operator's API key ([upstream] api_key)",
+}
 
 _SUBMIT = {"image": "/v2/generate/async", "text": "/v2/generate/text/async",
            "interrogation": "/v2/interrogate/async"}
@@ -156,7 +163,9 @@ def _error(status: int, data: Any) -> UpstreamError:
         return Refused(message, status=status, rc=rc, operator_timeout=False)
     if status == 403 and "timeout" in rc.lower():
         return Refused(message, status=status, rc=rc, operator_timeout=True)
+    if rc in OPERATOR_RCS:
+        return UpstreamError(f"{OPERATOR_RCS[rc]} ({rc}: {message})", status=status, rc=rc, backoff=True)
     return UpstreamError(message, status=status, rc=rc, backoff=status == 429 or status >= 500)
 
 
-__all__ = ["ABUSE_RCS", "Refused", "UpstreamClient", "UpstreamError", "api_base"]
+__all__ = ["ABUSE_RCS", "OPERATOR_RCS", "Refused", "UpstreamClient", "UpstreamError", "api_base"]

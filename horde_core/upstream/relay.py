@@ -119,7 +119,8 @@ class UpstreamRelay:
                 self._back_off()
             return
         except UpstreamError as exc:
-            await self.service.upstream_failed(job, f"send: {exc.message}")
+            # When the upstream (or the operator's account) is the trouble, the job keeps its tries.
+            await self.service.upstream_failed(job, f"send: {exc.message}", count_try=not exc.backoff)
             if exc.backoff:
                 self._back_off()
             return

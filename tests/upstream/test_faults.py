@@ -31,7 +31,7 @@ async def test_a_5xx_on_send_gives_the_job_back_and_backs_off(service: HordeServ
                                                              relay: UpstreamRelay, clock: FakeClock,
                                                              make_user) -> None:
     member, _ = await make_user("member", kudos=500)
-    public.faults[("POST", "/api/v2/generate/async")] = web.json_response({"message": "boom"}, status=503)
+    public.faults[("POST", "/api/v2/generate/async")] = lambda: web.json_response({"message": "boom"}, status=503)
     accepted = await service.request_images(member, image_request("a mill", proxied_account=MEMBER))
     charged = await balance(service, member)
     await relay.tick()
@@ -75,8 +75,8 @@ async def test_an_expired_image_link_falls_back_locally(service: HordeService, p
     charged = await balance(service, member)
     await relay.tick()
     await public.work_images()
-    public.faults[("GET", "/api/v2/r2/")] = web.json_response({"message": "expired", "rc": "InvalidSignature"},
-                                                              status=403)
+    public.faults[("GET", "/api/v2/r2/")] = lambda: web.json_response(
+        {"message": "expired", "rc": "InvalidSignature"}, status=403)
     await relay.tick()
     assert (await service.check(accepted.id)).waiting == 1
     await _finish_locally(service, make_user, accepted.id)
@@ -123,3 +123,24 @@ async def test_a_job_cancelled_locally_is_cancelled_upstream(service: HordeServi
     assert relay.inflight == {}
     assert await balance(service, member) == 500
     await assert_books_balance(service)
+
+
+async def test_an_operator_account_problem_backs_off_without_spending_the_jobs_tries(
+        service: HordeService, public: Public, relay: UpstreamRelay, clock: FakeClock, make_user) -> None:
+    member, _ = await make_user("member", kudos=500)
+    public.faults[("POST", "/api/v2/generate/async")] = lambda: web.json_response(
+        {"message": "Only service accounts can provide a proxied_account value.", "rc": "OnlyServiceAccountProxy"},
+        status=400)
+    accepted = await service.request_images(member, image_request("a glacier", proxied_account=MEMBER))
+    for _ in range(3):  # more than max_tries rounds: the upstream is at fault, not the job
+        relay.backoff_until = 0
+        clock.advance(service.config.upstream.retry_seconds)
+        await relay.tick()
+    assert len(public.sent()) == 3 and relay.backoff_until > clock.now()
+    async with service.db.read() as conn:
+        from horde_core.queue import lifecycle
+
+        [job] = await lifecycle.jobs_of(conn, accepted.id)
+    assert job.state == "waiting" and job.upstream_tries == 0
+    assert "service account" in (await service.upstream_report())["health"]["last_error"]
+    assert await service.community_strikes(None) == []  # nobody's fault among the members
