@@ -152,18 +152,6 @@ class ServiceBase:
         """Whether this user is upstream mode's system user (set once the relay runs)."""
         return False
 
-    def upstream_possible(self, row: object) -> bool:
-        """Whether an upstream horde could serve this request (upstream mode overrides this)."""
-        return False
-
-    def upstream_serves_model(self, kind: str, model: str) -> bool:
-        """Whether an upstream horde serves this model (upstream mode overrides this)."""
-        return False
-
-    def upstream_models(self, kind: str) -> frozenset[str]:
-        """The models an upstream horde serves for us now (upstream mode overrides this)."""
-        return frozenset()
-
     # --- rate limits ----------------------------------------------------------------------
 
     def rate_limited(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:

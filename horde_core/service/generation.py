@@ -216,6 +216,4 @@ class GenerationMixin(ScreeningMixin):
 
     async def is_possible(self, row: Any) -> bool:
         traits = traits_of(row)
-        if any(skip_reason(traits, w) is None for w in await self.online_profiles(row.kind)):
-            return True
-        return self.upstream_possible(row)
+        return any(skip_reason(traits, w) is None for w in await self.online_profiles(row.kind))

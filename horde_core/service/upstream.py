@@ -311,8 +311,12 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
                                     extra={"censor_nsfw": bool(request.censor_nsfw)}))
         return jobs
 
+    async def is_possible(self, row: Any) -> bool:
+        """A local worker could serve it, or the upstream could (then it is possible without local workers)."""
+        return await super().is_possible(row) or self.upstream_possible(row)
+
     def upstream_possible(self, row: Any) -> bool:
-        """Whether the upstream could take this request (so `is_possible` stays true without local workers)."""
+        """Whether the upstream could take this request."""
         models = unpack(row.models or "")
         if not models:
             return self._upstream_kind(row.kind)
