@@ -6,6 +6,7 @@ from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
 from .communities import CommunityMixin
 from .datasets import DatasetMixin
+from .deliveries import DeliveriesMixin, Delivery, DeliverySpec
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -30,7 +31,7 @@ from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
 
 
 class HordeService(UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
-                   ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
+                   ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin, DeliveriesMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -39,6 +40,8 @@ __all__ = [
     "Accepted",
     "AlchemyStatus",
     "BadRequest",
+    "Delivery",
+    "DeliverySpec",
     "Forbidden",
     "FormStatus",
     "Generation",

@@ -12,6 +12,7 @@ import logging
 
 from sqlalchemy import update
 
+from horde_core.deliveries import repo as deliveries
 from horde_core.ledger import pricing, settlement
 from horde_core.models import Worker
 from horde_core.queue import lifecycle
@@ -31,7 +32,8 @@ class SweepMixin(WorkMixin):
         """One pass of every sweep; returns how much each did."""
         done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
                 "pruned": await self._prune(), "uptime": await self._pay_uptime(),
-                "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned()}
+                "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned(),
+                "undelivered_pruned": await self._prune_undelivered()}
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)
@@ -79,6 +81,12 @@ class SweepMixin(WorkMixin):
         before = self.clock.now() - self.config.safety.audit_retention_days * 86400
         async with self.db.transaction() as conn:
             return await safety_repo.prune_log(conn, before)
+
+    async def _prune_undelivered(self) -> int:
+        """Results no client could post are kept for their member this many days (their images too)."""
+        before = self.clock.now() - self.config.core.undelivered_retention_days * 86400
+        async with self.db.transaction() as conn:
+            return await deliveries.prune_stranded(conn, before)
 
     async def _pay_uptime(self) -> int:
         now = self.clock.now()
