@@ -15,6 +15,8 @@ from discord.ext import commands
 from bot import role_rules
 from bot.errors import UserFacingError
 
+from ._undelivered import buttons, listing
+
 
 def _base_url(bot: Any) -> str:
     return f"{bot.service.public_url}/api/"
@@ -69,6 +71,11 @@ class AccountCog(commands.Cog):
         if earned is not None:
             embed.add_field(name="Roles earned", value=earned or "none yet", inline=False)
         embed.set_footer(text=f"Horde user {info.username}")
+        undelivered = await self.bot.service.undelivered(user.id)
+        if undelivered:
+            embed.add_field(name="Undelivered results", value=listing(undelivered), inline=False)
+            await interaction.response.send_message(embed=embed, view=buttons(undelivered), ephemeral=True)
+            return
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def _roles_earned(self, interaction: discord.Interaction) -> str | None:

@@ -30,10 +30,10 @@ async def get(conn: AsyncConnection, delivery_id: str) -> Any:
 async def claim(conn: AsyncConnection, delivery_id: str, holder: str, now: float, lease: float, *,
                 state: str = OPEN, user_id: int | None = None) -> bool:
     """Take the lease if it is free, run out, or already ours. A token past its expiry is wiped on the way."""
-    taken_over = case((D.claimed_by.notin_(["", holder]), D.takeovers + 1), else_=D.takeovers)
+    taken_over = case((D.claimed_by.notin_(["", holder]), D.failures + 1), else_=D.failures)  # its holder died
     query = (update(_D).where(D.id == delivery_id, D.state == state,
                               or_(D.lease_until < now, D.claimed_by == holder))
-             .values(claimed_by=holder, lease_until=now + lease, takeovers=taken_over,
+             .values(claimed_by=holder, lease_until=now + lease, failures=taken_over,
                      token=case((D.token_expires <= now, ""), else_=D.token)))
     if user_id is not None:
         query = query.where(D.user_id == user_id)
@@ -47,10 +47,11 @@ async def renew(conn: AsyncConnection, delivery_id: str, holder: str, now: float
     return result.rowcount == 1
 
 
-async def release(conn: AsyncConnection, delivery_id: str, holder: str) -> bool:
-    """Hand it back at once (a clean shutdown), so the next process need not wait for the lease to run out."""
+async def release(conn: AsyncConnection, delivery_id: str, holder: str, *, failed: bool = False) -> bool:
+    """Hand it back at once (a clean shutdown, or an error worth another try), so the next process need not wait
+    for the lease to run out."""
     result = await conn.execute(update(_D).where(D.id == delivery_id, D.claimed_by == holder)
-                                .values(claimed_by="", lease_until=0.0))
+                                .values(claimed_by="", lease_until=0.0, failures=D.failures + int(failed)))
     return result.rowcount == 1
 
 
@@ -72,6 +73,11 @@ async def claimable(conn: AsyncConnection, now: float, limit: int, request_id: s
     if request_id is not None:
         query = query.where(D.request_id == request_id)
     return list((await conn.execute(query)).all())
+
+
+async def held(conn: AsyncConnection, request_id: str, holder: str) -> Any:
+    return (await conn.execute(select(_D).where(D.request_id == request_id, D.claimed_by == holder, D.state == OPEN)
+                               .limit(1))).first()
 
 
 async def stranded_of(conn: AsyncConnection, user_id: int, limit: int) -> list[Any]:

@@ -42,4 +42,4 @@ class Delivery(Base):
     # The client process following it, until lease_until; an expired lease may be taken over (a crash).
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
-    takeovers: Mapped[int] = mapped_column(Integer, default=0)  # leases taken over from a process that died
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # leases lost to a crash or given up on an error

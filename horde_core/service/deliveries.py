@@ -68,7 +68,7 @@ class Delivery:
     created_at: float
     claimed_by: str
     lease_until: float
-    takeovers: int
+    failures: int  # leases lost to a crash or given up on an error: a result that keeps failing is stranded
 
     @classmethod
     def of(cls, row: Any) -> Delivery:
@@ -98,9 +98,10 @@ class DeliveriesMixin(ServiceBase):
         async with self.db.transaction() as conn:
             return await repo.renew(conn, delivery_id, holder, self.clock.now(), lease)
 
-    async def release_delivery(self, delivery_id: str, holder: str) -> bool:
+    async def release_delivery(self, delivery_id: str, holder: str, *, failed: bool = False) -> bool:
+        """Hand it back (a clean shutdown; or, `failed`, an error another try may not meet)."""
         async with self.db.transaction() as conn:
-            return await repo.release(conn, delivery_id, holder)
+            return await repo.release(conn, delivery_id, holder, failed=failed)
 
     async def finish_delivery(self, delivery_id: str, holder: str) -> bool:
         async with self.db.transaction() as conn:
@@ -109,6 +110,12 @@ class DeliveriesMixin(ServiceBase):
     async def strand_delivery(self, delivery_id: str, holder: str, reason: str) -> bool:
         async with self.db.transaction() as conn:
             return await repo.strand(conn, delivery_id, holder, reason)
+
+    async def held_delivery(self, request_id: str, holder: str) -> Delivery | None:
+        """The open delivery of a request that `holder` follows (the one it wrote with the request)."""
+        async with self.db.read() as conn:
+            row = await repo.held(conn, request_id, holder)
+        return Delivery.of(row) if row is not None else None
 
     async def undelivered(self, user_id: int, *, limit: int = 10) -> list[Delivery]:
         """A member's results that could not be posted anywhere, newest first."""

@@ -61,7 +61,10 @@ async def test_a_lease_is_taken_over_only_once_it_runs_out(service: HordeService
     assert await service.claim_delivery(owed.id, "bot-c", LEASE) is None  # renewed: still bot-b's
     assert await service.release_delivery(owed.id, "bot-b")  # a clean shutdown hands it back at once
     taken = await service.claim_delivery(owed.id, "bot-c", LEASE)
-    assert taken is not None and taken.takeovers == 1  # only the crash counts as a takeover
+    assert taken is not None and taken.failures == 1  # the crash counts, the clean release does not
+    assert await service.release_delivery(owed.id, "bot-c", failed=True)
+    taken = await service.claim_delivery(owed.id, "bot-c", LEASE)
+    assert taken is not None and taken.failures == 2
     assert await service.finish_delivery(owed.id, "bot-c")
     assert await service.claim_delivery(owed.id, "bot-b", LEASE) is None and not await service.claimable_deliveries()
 

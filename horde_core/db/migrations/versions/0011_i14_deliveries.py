@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("claimed_by", sa.String(length=100), nullable=False),
         sa.Column("lease_until", sa.Float(), nullable=False),
-        sa.Column("takeovers", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["request_id"], ["requests.id"], name=op.f("fk_deliveries_request_id_requests")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_deliveries_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
