@@ -135,7 +135,7 @@ class Deliveries:
     async def sweep(self) -> None:
         """Re-check every delivery followed here, and take over those nobody follows."""
         self.wakeups.wake_all()
-        for d in await self.service.claimable_deliveries():
+        for d in await self.service.claimable_deliveries(features=list(self._renderers)):
             await self._take(d)
 
     async def _take(self, d: Delivery) -> None:

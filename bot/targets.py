@@ -159,7 +159,7 @@ class ChannelPost(Target):
         if self.mentions:
             content = f"<@{member}> {content}" if content else f"<@{member}>"
         reference = None
-        if self.d.message:
+        if self.d.message and self.mentions:  # a chat thread's next answer is a plain message, as before
             reference = discord.MessageReference(message_id=int(self.d.message), channel_id=self.channel.id,
                                                  fail_if_not_exists=False)
         kwargs: dict[str, Any] = {"content": content, "embed": embed, "reference": reference, "mention_author": False,

@@ -19,6 +19,11 @@ D = _D.c
 OPEN, STRANDED = "open", "stranded"
 
 
+def _token_while_valid(now: float) -> Any:
+    """The token, or nothing once it expired: past that it grants nothing, so it is not kept."""
+    return case((D.token_expires <= now, ""), else_=D.token)
+
+
 async def add(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(insert(_D).values(**row))
 
@@ -33,17 +38,16 @@ async def claim(conn: AsyncConnection, delivery_id: str, holder: str, now: float
     taken_over = case((D.claimed_by.notin_(["", holder]), D.failures + 1), else_=D.failures)  # its holder died
     query = (update(_D).where(D.id == delivery_id, D.state == state,
                               or_(D.lease_until < now, D.claimed_by == holder))
-             .values(claimed_by=holder, lease_until=now + lease, failures=taken_over,
-                     token=case((D.token_expires <= now, ""), else_=D.token)))
+             .values(claimed_by=holder, lease_until=now + lease, failures=taken_over, token=_token_while_valid(now)))
     if user_id is not None:
         query = query.where(D.user_id == user_id)
     return (await conn.execute(query)).rowcount == 1
 
 
 async def renew(conn: AsyncConnection, delivery_id: str, holder: str, now: float, lease: float) -> bool:
-    """Still ours (nobody took it over)? Then keep it for another lease."""
+    """Still ours (nobody took it over)? Then keep it for another lease (and drop a token past its expiry)."""
     result = await conn.execute(update(_D).where(D.id == delivery_id, D.claimed_by == holder)
-                                .values(lease_until=now + lease))
+                                .values(lease_until=now + lease, token=_token_while_valid(now)))
     return result.rowcount == 1
 
 
@@ -68,10 +72,13 @@ async def strand(conn: AsyncConnection, delivery_id: str, holder: str, reason: s
     return result.rowcount == 1
 
 
-async def claimable(conn: AsyncConnection, now: float, limit: int, request_id: str | None = None) -> list[Any]:
+async def claimable(conn: AsyncConnection, now: float, limit: int, request_id: str | None = None,
+                    features: list[str] | None = None) -> list[Any]:
     query = select(_D).where(D.state == OPEN, D.lease_until < now).order_by(D.created_at).limit(limit)
     if request_id is not None:
         query = query.where(D.request_id == request_id)
+    if features is not None:
+        query = query.where(D.feature.in_(features))
     return list((await conn.execute(query)).all())
 
 

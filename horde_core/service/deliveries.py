@@ -87,10 +87,12 @@ class DeliveriesMixin(ServiceBase):
                 return None
             return Delivery.of(await repo.get(conn, delivery_id))
 
-    async def claimable_deliveries(self, *, request_id: str | None = None, limit: int = 100) -> list[Delivery]:
-        """Open deliveries nobody follows (their process stopped, or died and its lease ran out)."""
+    async def claimable_deliveries(self, *, request_id: str | None = None, features: list[str] | None = None,
+                                   limit: int = 100) -> list[Delivery]:
+        """Open deliveries nobody follows (their process stopped, or died and its lease ran out), oldest first;
+        only those of `features` (what the caller can render) when given."""
         async with self.db.read() as conn:
-            rows = await repo.claimable(conn, self.clock.now(), limit, request_id)
+            rows = await repo.claimable(conn, self.clock.now(), limit, request_id, features)
         return [Delivery.of(r) for r in rows]
 
     async def renew_delivery(self, delivery_id: str, holder: str, lease: float) -> bool:

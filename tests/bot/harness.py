@@ -380,6 +380,20 @@ class _Tracker:
                 self.errors.append(task.exception())  # type: ignore[arg-type]
 
 
+def _event_of(task: asyncio.Task[Any], bot: discord.Client) -> bool:
+    """Whether the task runs one of ``bot``'s event listeners (discord.py's ``Client._run_event``)."""
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    return getattr(coro, "__name__", "") == "_run_event" and frame is not None and frame.f_locals.get("self") is bot
+
+
+def _drain_dpytest_queues() -> None:
+    """What dpytest's ``empty_queue`` does, without waiting for running events."""
+    for queue in (dpy_runner.sent_queue, dpy_runner.error_queue):
+        while not queue.empty():
+            queue.get_nowait()
+
+
 class _ErrorLogHandler(logging.Handler):
     """discord.py logs exceptions nobody handled; attribute them to the interaction/event that was running."""
 
@@ -595,24 +609,26 @@ class DiscordHarness:
         Gateway events (interactions, messages) go to the new bot only.
         """
         snapshot = self._snapshot_world()
-        await dpytest.empty_queue()
+        _drain_dpytest_queues()
         if keep_old:
             self.instances.append(self.bot)
         else:
-            await self._close_bot()
-            await self._end_handlers(self.bot)
+            await self._end_process(self.bot)
         self.bot = bot
         await self._configure(bot, snapshot=snapshot)
 
     async def stop(self, bot: discord.Client) -> None:
         """Close a bot kept running by ``restart(keep_old=True)`` (a clean shutdown of that process)."""
         self.instances.remove(bot)
-        await self._close_bot(bot)
-        await self._end_handlers(bot)
+        await self._end_process(bot)
 
-    async def _end_handlers(self, bot: discord.Client) -> None:
-        """The process is gone: interaction handlers it was still running die with it."""
+    async def _end_process(self, bot: discord.Client) -> None:
+        """The bot shuts down (``close()``), then its process is gone: interaction handlers and event listeners
+        it was still running die with it (dpytest's ``empty_queue`` would wait for them, forever if they wait for
+        something that only happens after the restart)."""
+        await self._close_bot(bot)
         running = [t for r in self.records if r.bot is bot for t in r.background_tasks if not t.done()]
+        running += [t for t in asyncio.all_tasks() if not t.done() and _event_of(t, bot)]
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
@@ -622,18 +638,15 @@ class DiscordHarness:
             return
         self._closed = True
         try:
-            if dpy_runner.get_config() is not None and dpy_runner.get_config().client is self.bot:
-                await dpytest.empty_queue()
+            for old in reversed(self.instances):
+                await self._end_process(old)
+            await self._end_process(self.bot)
+            for bot in {id(r.bot): r.bot for r in self.records if r.bot is not None}.values():
+                await self._end_process(bot)
         finally:
-            try:
-                for old in reversed(self.instances):
-                    await self._close_bot(old)
-                await self._close_bot()
-                for bot in {id(r.bot): r.bot for r in self.records if r.bot is not None}.values():
-                    await self._end_handlers(bot)
-            finally:
-                self._uninstall()
-                shutil.rmtree(self._tmp, ignore_errors=True)
+            _drain_dpytest_queues()
+            self._uninstall()
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     async def _close_bot(self, bot: discord.Client | None = None) -> None:
         bot = bot or self.bot

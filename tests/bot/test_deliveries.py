@@ -233,6 +233,24 @@ async def test_chat_across_a_restart_answers_in_its_thread(
     assert [m.content for m in h.sent(thread)] == ["The sea is blue."]
 
 
+async def test_an_answer_in_a_chat_thread_survives_a_restart(
+        h: DiscordHarness, service: HordeService, server, config: AppConfig) -> None:
+    await h.grant(h.guild.me, create_public_threads=True, send_messages_in_threads=True)
+    worker = await _text_worker(service, server)
+    serving = asyncio.create_task(worker.serve(1))
+    rec = await h.slash("chat", {"prompt": "What colour is the sea?", "model": TEXT_MODEL}, user=h.member(1))
+    await serving
+    thread = h.guild.get_thread(rec.original.id)
+    posting = asyncio.create_task(h.post("And at night?", channel=thread, member=h.member(2)))
+    job = await _take_text(worker)
+    await h.restart(build_bot(config, service))
+    await posting
+    await _finish_text(worker, job)
+    thread = h.guild.get_thread(thread.id)
+    await h.until(lambda: len(h.sent(thread)) == 2, what="the second answer")
+    assert [m.content for m in h.sent(thread)] == ["The sea is blue.", "The sea is blue."]
+
+
 async def test_describe_across_a_restart_answers_privately(
         h: DiscordHarness, service: HordeService, server, config: AppConfig) -> None:
     _, key = await service.create_user("alchemist-owner")

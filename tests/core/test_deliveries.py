@@ -70,12 +70,23 @@ async def test_a_lease_is_taken_over_only_once_it_runs_out(service: HordeService
 
 
 async def test_the_token_is_wiped_once_it_expired(service: HordeService, make_user, clock: FakeClock) -> None:
+    _, rid = await _accepted(service, make_user, clock)
+    held = await service.held_delivery(rid, "bot-a")
+    assert held is not None and held.token == "secret-token"
+    clock.advance(900)
+    assert await service.renew_delivery(held.id, "bot-a", LEASE)  # its holder renews past the token's end
+    held = await service.held_delivery(rid, "bot-a")
+    assert held is not None and held.token == ""
+    assert await service.release_delivery(held.id, "bot-a")
+
+
+async def test_a_claim_wipes_an_expired_token(service: HordeService, make_user, clock: FakeClock) -> None:
     await _accepted(service, make_user, clock)
     clock.advance(LEASE + 1)
     [owed] = await service.claimable_deliveries()
     fresh = await service.claim_delivery(owed.id, "bot-b", LEASE)
     assert fresh is not None and fresh.token == "secret-token"
-    clock.advance(900)
+    clock.advance(900 - LEASE)
     stale = await service.claim_delivery(owed.id, "bot-b", LEASE)
     assert stale is not None and stale.token == ""
 
