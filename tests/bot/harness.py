@@ -114,7 +114,8 @@ def _discord_error(status: int, code: int, message: str) -> discord.HTTPExceptio
         return discord.NotFound(_FakeResponse(404, "Not Found"), body)
     if status == 403:
         return discord.Forbidden(_FakeResponse(403, "Forbidden"), body)
-    return discord.HTTPException(_FakeResponse(status, "Bad Request"), body)
+    reason = {401: "Unauthorized"}.get(status, "Bad Request")
+    return discord.HTTPException(_FakeResponse(status, reason), body)
 
 
 # --------------------------------------------------------------------------------------------------------------------
