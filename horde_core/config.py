@@ -35,6 +35,16 @@ class ApiSettings(_Section):
     request_burst: int = 40
 
 
+class NewsItem(_Section):
+    """One piece of the operator's news (/api/v2/status/news and /news in Discord)."""
+
+    date: str  # YYYY-MM-DD
+    text: str
+    title: str = ""
+    importance: str = "Information"  # Information | Workers | Crisis, as the AI Horde has them
+    url: str = ""
+
+
 class CoreSettings(_Section):
     data_dir: str = "./data"
     # Empty means a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://user@host/db
@@ -76,6 +86,12 @@ class CoreSettings(_Section):
     checkin_write_interval: int = 60
     # A worker is online when it checked in within this many seconds.
     worker_online_window: int = 300
+    # LoRA and textual-inversion catalogue: entries a community may add beside the shipped ones, and how
+    # soon another node's change to them is seen here.
+    catalogue_max_per_community: int = 5000
+    catalogue_refresh_seconds: float = 30.0
+    # The operator's news, newest shown first (empty: a welcome note).
+    news: list[NewsItem] = Field(default_factory=list)
 
 
 class SafetySettings(_Section):
