@@ -47,6 +47,9 @@ class Translations:
     def text(self, locale: discord.Locale | str | None, english: str) -> str:
         return self._table(locale, "text").get(english, english)
 
+    def find(self, locale: discord.Locale | str | None, english: str) -> str | None:
+        return self._table(locale, "text").get(english)
+
     def name(self, locale: discord.Locale | str | None, english: str) -> str | None:
         return self._table(locale, "names").get(english)
 
@@ -67,8 +70,7 @@ class HordeTranslator(app_commands.Translator):
             return None
         if context.location in _NAMES:
             return self.translations.name(locale, string.message)
-        found = self.translations.text(locale, string.message)
-        return found if found != string.message else None
+        return self.translations.find(locale, string.message)
 
 
 def translations_of(client: Any) -> Translations | None:

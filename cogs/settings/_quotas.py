@@ -23,7 +23,7 @@ class QuotaSettings:
 
     quotas = app_commands.Group(name="quotas", description="Daily images per role")
 
-    async def _store(self, interaction: discord.Interaction, quotas: dict[str, int]) -> None:
+    async def _store_quotas(self, interaction: discord.Interaction, quotas: dict[str, int]) -> None:
         await guild_settings.store(self.bot.service, interaction.guild_id or 0, "role_quotas", quotas,
                                    identity(interaction.user))
 
@@ -35,7 +35,7 @@ class QuotaSettings:
         if str(role.id) not in current and len(current) >= MAX_QUOTAS:
             raise UserFacingError("A server has at most {count} role quotas.", count=MAX_QUOTAS)
         current[str(role.id)] = images
-        await self._store(interaction, current)
+        await self._store_quotas(interaction, current)
         text = (tr(interaction, "Members with {role} may generate as many images as they like.", role=role.mention)
                 if images == 0 else
                 tr(interaction, "Members with {role} may generate {images} images a day.", role=role.mention,
@@ -48,7 +48,7 @@ class QuotaSettings:
         current = dict((await self.bot.guild_settings(interaction.guild_id))["role_quotas"])
         if current.pop(str(role.id), None) is None:
             raise UserFacingError("{role} has no quota; `/settings quotas list` shows them.", role=role.mention)
-        await self._store(interaction, current)
+        await self._store_quotas(interaction, current)
         await interaction.response.send_message(tr(interaction, "Removed the quota of {role}.", role=role.mention),
                                                 ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 

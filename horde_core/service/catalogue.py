@@ -99,6 +99,9 @@ class CatalogueMixin(ServiceBase):
             raise BadRequest(str(exc), rc="CatalogueEntryInvalid") from None
         if self.catalogue_indexes.base.get(kind, entry.name) is not None:
             raise HordeError(f"`{entry.name}` already ships with the catalogue.", rc="CatalogueEntryExists")
+        if (await self._catalogue(community)).get(kind, entry.name) is not None:  # names differ in more than case
+            raise HordeError(f"This community already has a {KIND_NAMES[kind]} called `{entry.name}`.",
+                             rc="CatalogueEntryExists")
         limit = self.config.core.catalogue_max_per_community
         async with self.db.transaction() as conn:
             if await catalogue_repo.count(conn, community) >= limit:
