@@ -71,15 +71,20 @@ class InfoCog(commands.Cog, name="Info"):
         user = await self.bot.member_user(interaction.user)
         mine = set((await self.service.user_info(user.id)).worker_ids)
         own = [await self.service.get_worker(worker_id) for worker_id in sorted(mine)]
+        if self._operator(interaction):  # the horde's operators switch any online worker
+            own += [w for w in everyone if w.id not in mine]
         embed = discord.Embed(title=tr(interaction, "Workers online"), colour=discord.Colour.dark_green())
         lines = [self._line(interaction, w, w.id in mine) for w in everyone[:SHOWN]]
         if len(everyone) > SHOWN:
             lines.append(tr(interaction, "…and {count} more.", count=len(everyone) - SHOWN))
         embed.description = "\n".join(lines) or tr(interaction, "No worker is online right now.")
-        if own:
+        if mine:
             embed.add_field(name=tr(interaction, "Your workers"), value="\n".join(
-                self._line(interaction, w, True) for w in own)[:1024], inline=False)
+                self._line(interaction, w, True) for w in own if w.id in mine)[:1024], inline=False)
         return embed, switches(interaction, own)
+
+    def _operator(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id in self.bot.config.bot.owner_ids
 
     def _line(self, interaction: discord.Interaction, w: WorkerInfo, mine: bool) -> str:
         state = tr(interaction, "maintenance") if w.maintenance_mode else (
@@ -93,7 +98,8 @@ class InfoCog(commands.Cog, name="Info"):
         """The owner's switch; the core refuses anyone else (answered privately, nothing changes)."""
         user = await self.bot.member_user(interaction.user)
         try:
-            await self.service.modify_worker(user, worker_id, WorkerModifySpec(maintenance=on))
+            await self.service.modify_worker(user, worker_id, WorkerModifySpec(maintenance=on),
+                                             operator=self._operator(interaction))
         except HordeError as exc:
             await reply_private(interaction, explain(exc, interaction))
             return

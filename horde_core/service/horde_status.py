@@ -87,13 +87,15 @@ class StatusMixin(ServiceBase):
             raise NotFound(f"Worker {name or worker_id} not found.", rc="WorkerNotFound")
         return _info(row, self._online_since())
 
-    async def modify_worker(self, user: UserRow, worker_id: str, spec: WorkerModifySpec) -> dict[str, Any]:
-        """Owners may put their worker in maintenance and describe it."""
+    async def modify_worker(self, user: UserRow, worker_id: str, spec: WorkerModifySpec, *,
+                            operator: bool = False) -> dict[str, Any]:
+        """Owners may put their worker in maintenance and describe it; the horde's operators (the bot's
+        `owner_ids`, vouched for by the caller) may change any worker."""
         async with self.db.transaction() as conn:
             row = await workers_repo.by_id(conn, worker_id)
             if row is None:
                 raise NotFound(f"Worker {worker_id} not found.", rc="WorkerNotFound")
-            if row.owner_id != user.id:
+            if row.owner_id != user.id and not operator:
                 raise Forbidden("Only the owner can change this worker.", rc="NotOwner")
             values: dict[str, Any] = {}
             if spec.maintenance is not None:

@@ -63,6 +63,16 @@ async def test_workers_switch_is_for_owners_and_survives_a_restart(h: DiscordHar
     assert not (await service.get_worker(worker_id)).maintenance_mode and "again" in back.original.content
 
 
+async def test_operators_switch_any_worker(h: DiscordHarness, service: HordeService, server,
+                                           config: AppConfig) -> None:
+    worker_id = await _member_worker(h, service, server)
+    config.bot.owner_ids = [h.member(2).id]
+    shown = await h.slash("workers", user=h.member(2))
+    assert shown.custom_ids == [f"info:maint:{worker_id}:1"] and "Your workers" not in str(shown.embeds)
+    await h.click(shown, f"info:maint:{worker_id}:1", user=h.member(2))
+    assert (await service.get_worker(worker_id)).maintenance_mode
+
+
 async def test_news_shows_the_operators_news_newest_first(h: DiscordHarness, config: AppConfig) -> None:
     welcome = await h.slash("news", user=h.member(1))
     assert "Welcome to hordebot" in welcome.embeds[0]["fields"][0]["name"]
