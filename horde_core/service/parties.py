@@ -137,8 +137,9 @@ class PartyMixin(ServiceBase):
     async def party_entry(self, job_id: str, channel: str) -> PartyAward | None:
         """Enter a finished generation into the party running where it was delivered, and pay its award.
 
-        None when it does not enter: no party there, not a finished uncensored image, the prompt misses a
-        required word, the host's own generation, or it entered before (one award per generation)."""
+        None when it does not enter: no party there, not a finished uncensored image, finished before the party
+        started, the prompt misses a required word, the host's own generation, or it entered before (one award
+        per generation)."""
         now = self.clock.now()
         async with self.db.read() as conn:
             job = await lifecycle.job_row(conn, job_id)
@@ -152,8 +153,8 @@ class PartyMixin(ServiceBase):
         try:
             async with self.db.transaction() as conn:
                 row = await parties.running_in(conn, community, channel, for_update=True)
-                if row is None or int(row.host_id) == int(job.user_id):
-                    return None
+                if row is None or int(row.host_id) == int(job.user_id) or (job.finished_at or 0) < row.started_at:
+                    return None  # no party, the host's own, or made before the party began
                 if not parties.prompt_has_words(request.prompt, parties.words_of(row)):
                     return None
                 if not await parties.add_entry(conn, row.id, job.id, int(job.user_id), now):

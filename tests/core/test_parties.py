@@ -32,6 +32,8 @@ async def test_a_party_pays_each_entry_once_and_ends_on_exactly_its_budget(servi
     host, _ = await make_user("host", kudos=100)
     member, _ = await make_user("member", kudos=500)
     owner, _ = await make_user("gpu")
+    earlier = await _finished(service, member, owner, "a dragon in autumn")  # before the party: never enters
+    service.clock.advance(1)  # type: ignore[attr-defined]
     ended: list[dict] = []  # type: ignore[type-arg]
     service.events.subscribe("party_ended", ended.append)
     party = await service.start_party(host, COMMUNITY, CHANNEL, theme="dragon, autumn", award=15, budget=40)
@@ -39,6 +41,7 @@ async def test_a_party_pays_each_entry_once_and_ends_on_exactly_its_budget(servi
     assert await balance(service, host) == 60  # held at once
     await assert_books_balance(service)
 
+    assert await service.party_entry(earlier[0], CHANNEL) is None
     off_theme = await _finished(service, member, owner, "a dragon in spring")
     assert await service.party_entry(off_theme[0], CHANNEL) is None
     elsewhere = await _finished(service, member, owner, "an autumn dragon")
