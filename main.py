@@ -199,7 +199,9 @@ async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
     if not report["days"]:
         print("(nothing went upstream in these days)")
     for pause in report["pauses"]:
-        print(f"paused: {pause['community']} until {_when(pause['until'])} ({pause['reason']})")
+        what = "held back" if pause["community"].startswith(("member:", "user:", "ip:")) else "paused"
+        who = "everyone" if pause["community"] == "*" else pause["community"]
+        print(f"{what}: {who} until {_when(pause['until'])} ({pause['reason']})")
     return 0
 
 

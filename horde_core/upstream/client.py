@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -159,10 +158,12 @@ class UpstreamClient:
 
     async def cancel(self, kind: str, upstream_id: str, proxied_for: str = "") -> dict[str, Any] | None:
         """Best effort: stop paying for what we no longer need. The upstream's last status of the request
-        (what it charged is in it), or None when it could not be told."""
-        with contextlib.suppress(UpstreamError):
+        (what it charged is in it; empty when it no longer knows the request), or None when it could not
+        be told (unreachable or unwell: worth trying again)."""
+        try:
             return await self._call("DELETE", _STATUS[kind].format(id=upstream_id), proxied_for=proxied_for)
-        return None
+        except UpstreamError as exc:
+            return None if exc.unreachable or exc.status == 0 or exc.status >= 500 or exc.status == 429 else {}
 
     async def generate_passkey(self) -> str:
         """Ask the upstream for a new proxy passkey of the operator's (service) account: AI Horde's

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 OFFER_TTL = 60.0  # how often the upstream's models, the operator's account and the passkey are re-read
 CANCEL_MARGIN = 5.0  # give a stalled job back this long before its local deadline
+MAX_ORPHANS = 200  # requests left at an unreachable upstream, remembered (in memory) to cancel later
 
 
 class UpstreamRelay:
@@ -100,7 +101,7 @@ class UpstreamRelay:
         """The upstream is out of reach: whatever it holds comes back to local workers now, tries kept."""
         for job in list(self.inflight.values()):
             self.inflight.pop(job.job_id, None)
-            self._orphans.append(job)
+            self._orphans = [*self._orphans, job][-MAX_ORPHANS:]
             await self.service.upstream_failed(job, reason, count_try=False)
         self._back_off()
 
