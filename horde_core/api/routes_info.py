@@ -8,6 +8,7 @@ from aiohttp import web
 
 from horde_core.service import BadRequest, NotFound
 from horde_core.service.schemas import TransferSpec, WorkerModifySpec
+from horde_core.service.web_views import news_items
 
 from . import format as fmt
 from .http import CONFIG, apikey, body, ok, service
@@ -56,11 +57,7 @@ async def performance(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/status/news")
 async def news(request: web.Request) -> web.Response:
-    name = request.app[CONFIG].core.horde_name
-    return ok([{"date_published": "2026-11-24", "newspiece": f"{name} runs an embedded horde core: "
-                "attach a worker with an API key from `python main.py user create NAME`.",
-                "importance": "Information", "title": f"Welcome to {name}", "tags": ["hordebot"],
-                "more_info_urls": []}])
+    return ok(news_items(request.app[CONFIG].core.horde_name))
 
 
 @routes.get("/api/v2/find_user")

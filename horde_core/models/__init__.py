@@ -7,6 +7,7 @@ from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
@@ -27,6 +28,7 @@ __all__ = [
     "Rating",
     "Request",
     "SettingsChange",
+    "StatsMinute",
     "Strike",
     "UpstreamDay",
     "UpstreamPause",

@@ -27,10 +27,11 @@ from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
+from .web_account import WebAccountMixin
 
 
-class HordeService(UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
-                   ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
+class HordeService(WebAccountMixin, UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin,
+                   CommunityMixin, ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

@@ -1,0 +1,15 @@
+"""Typed application keys of the web adapter (no globals)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from horde_core.config import AppConfig
+from horde_core.service import HordeService
+
+from .metrics import HordeMetrics
+
+SERVICE = web.AppKey("web_service", HordeService)
+CONFIG = web.AppKey("web_config", AppConfig)
+METRICS = web.AppKey("web_metrics", HordeMetrics)
+CHARTS = web.AppKey("web_charts", dict)  # the status board the charts were last drawn for, and the charts
