@@ -41,9 +41,10 @@ class WebViewsMixin(MinutesMixin):
         boards = []
         for kind in KINDS:
             workers = await self.online_workers(kind)
-            done = series[kind].finished[-PACE_MINUTES - 1:-1]  # complete minutes only
-            units = series[kind].units[-PACE_MINUTES - 1:-1]
-            jobs_pm, units_pm = sum(done) / max(1, len(done)), sum(units) / max(1, len(units))
+            # The last PACE_MINUTES complete minutes and the current one, as far as it has gone.
+            span = min(PACE_MINUTES, len(series[kind].finished) - 1) + (self.clock.now() % 60) / 60
+            done, units = series[kind].finished[-PACE_MINUTES - 1:], series[kind].units[-PACE_MINUTES - 1:]
+            jobs_pm, units_pm = sum(done) / max(span, 1.0), sum(units) / max(span, 1.0)
             queued_jobs, queued_units = depth[kind]
             eta = 0 if queued_jobs == 0 else (int(queued_jobs / jobs_pm * 60) if jobs_pm > 0 else None)
             boards.append(KindBoard(kind, LABELS[kind], UNITS[kind], len(workers), sum(w.threads for w in workers),

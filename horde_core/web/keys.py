@@ -12,4 +12,5 @@ from .metrics import HordeMetrics
 SERVICE = web.AppKey("web_service", HordeService)
 CONFIG = web.AppKey("web_config", AppConfig)
 METRICS = web.AppKey("web_metrics", HordeMetrics)
-CHARTS = web.AppKey("web_charts", dict)  # the status board the charts were last drawn for, and the charts
+# The status board the charts (and the anonymous status pages) were last drawn for, with what was drawn.
+CHARTS = web.AppKey("web_charts", dict)

@@ -8,7 +8,7 @@ from horde_core.service.web_dto import StatusBoard
 
 from .charts import Line, line_chart
 from .keys import CHARTS
-from .render import render, sort_rows, svc
+from .render import SESSION_COOKIE, render, sort_rows, svc
 
 routes = web.RouteTableDef()
 KIND_CSS = {"image": "image", "text": "text", "interrogation": "alchemy"}
@@ -35,13 +35,25 @@ def charts_of(request: web.Request, board: StatusBoard, hours: int) -> dict[str,
 async def status(request: web.Request) -> web.Response:
     service = svc(request)
     board = await service.status_board()
+    anonymous = SESSION_COOKIE not in request.cookies
+    cache = request.app[CHARTS]
+    if anonymous:  # every visitor without a session sees the same page for a board: render it once per board
+        hit = cache.get("pages")
+        if hit is not None and hit[0] is board and request.query_string in hit[1]:
+            return web.Response(text=hit[1][request.query_string], content_type="text/html")
     models, sort, order = sort_rows(request, board.models, {
         "name": lambda m: m.name.casefold(), "kind": lambda m: (m.kind, m.name.casefold()),
         "workers": lambda m: m.count, "queue": lambda m: m.jobs, "eta": lambda m: m.eta}, "workers", descending=True)
-    return await render(request, "status.html", {
+    response = await render(request, "status.html", {
         "board": board, "charts": charts_of(request, board, service.config.web.chart_hours), "models": models[:50],
         "more_models": max(0, len(models) - 50), "sort": sort, "order": order,
         "gallery": (await service.gallery())[:8]})
+    if anonymous and response.text is not None:
+        hit = cache.get("pages")
+        pages = hit[1] if hit is not None and hit[0] is board and len(hit[1]) < 32 else {}
+        pages[request.query_string] = response.text
+        cache["pages"] = (board, pages)
+    return response
 
 
 @routes.get("/workers")

@@ -6,7 +6,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from horde_core.service import HordeService
-from tests.helpers import image_request, pop_spec
+from tests.helpers import image_request
 
 
 def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
