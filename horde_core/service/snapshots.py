@@ -28,6 +28,7 @@ class Snapshots:
         task = self._building.get(name)
         if task is None:
             task = asyncio.ensure_future(self._build(name, build))
+            task.add_done_callback(_retrieve)  # a failed rebuild is logged once; readers keep the old copy
             self._building[name] = task
         if hit is not None:
             return hit[1]  # stale for at most one rebuild
@@ -53,3 +54,8 @@ class Snapshots:
         """Drop views after a local change (e.g. a moderator's), so the next reader sees it."""
         for name in names or tuple(self._values):
             self._values.pop(name, None)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
