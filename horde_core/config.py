@@ -137,6 +137,9 @@ class UpstreamSettings(_Section):
     # The operator's API key at the upstream (its kudos pay for what goes there). Prefer the environment:
     # HORDE_UPSTREAM__API_KEY.
     api_key: str = ""
+    # The operator's proxy passkey (a service account's; `python main.py upstream passkey` generates one and
+    # keeps it in the database, which is simpler). Set here (HORDE_UPSTREAM__PROXY_PASSKEY) it wins.
+    proxy_passkey: str = ""
     # What may go upstream: kinds (image, text, interrogation) and models (empty: any the upstream serves).
     kinds: list[str] = Field(default_factory=lambda: ["image", "text", "interrogation"])
     models: list[str] = Field(default_factory=list)
@@ -157,12 +160,19 @@ class UpstreamSettings(_Section):
     # A job that failed upstream this many times stays local; between tries it waits retry_seconds.
     max_tries: int = 2
     retry_seconds: float = 60.0
-    # Refusals by the upstream (timeouts, CorruptPrompt, censored results) against one community within
-    # pause_window seconds that pause its upstream use for pause_seconds.
+    # A member whose prompt the upstream refused (or whose image it found csam) stays local this long.
+    hold_member_seconds: float = 86400.0
+    # Refusals of one community's members within pause_window seconds that pause its upstream use for
+    # pause_seconds (without a proxy passkey one refusal does: it times out everyone's address upstream).
     pause_after: int = 2
-    pause_window: float = 3600.0
+    pause_window: float = 86400.0
     pause_seconds: float = 86400.0
-    # After errors (5xx, rate limits, unreachable) the relay backs off this long before trying again.
+    # Refusals of anyone's within an hour that pause the upstream for everyone for pause_all_seconds (the
+    # public AI Horde alerts its moderators about a service whose members it refuses often).
+    pause_all_after: int = 5
+    pause_all_seconds: float = 3600.0
+    # After errors (5xx, rate limits, unreachable) the relay backs off this long before trying again,
+    # doubling while they last (up to an hour); also the pause after a timeout that states no length.
     backoff_seconds: float = 30.0
     # How often in-flight upstream requests are polled, and the timeout of each HTTP call.
     poll_seconds: float = 2.0
