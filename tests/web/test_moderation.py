@@ -104,3 +104,17 @@ async def test_prompt_filter_test_and_edit(site: TestClient, service: HordeServi
     assert r.status == 303
     assert (await service.filter_terms())["about"] == "edited on the web"
     assert (await service.abuse_overview())["log"][0]["action"] == "terms"
+
+
+async def test_a_moderator_opens_every_page(site: TestClient, service: HordeService,
+                                            make_user) -> None:  # type: ignore[no-untyped-def]
+    _, key = await make_user("boss")
+    owner, _ = await make_user("owner")
+    await service.pop_image(owner, pop_spec("gpu-p"))
+    await login(site, key)
+    for path in [*PAGES, "/mod?q=own"]:
+        r = await site.get(path)
+        assert r.status == 200, (path, await r.text())
+    assert "owner#" in await (await site.get("/mod?q=own")).text()
+    assert "gpu-p" in await (await site.get("/mod/workers")).text()
+    assert "Moderation" in await (await site.get("/")).text()
