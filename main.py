@@ -31,6 +31,7 @@ from horde_core.api import create_app
 from horde_core.config import AppConfig, load_config
 from horde_core.db import Database
 from horde_core.service import HordeError, HordeService
+from horde_core.web import setup_web
 
 log = logging.getLogger("hordebot")
 
@@ -325,6 +326,7 @@ async def _export_images(service: HordeService, out: Path, dataset: str | None) 
 async def serve(config: AppConfig) -> None:
     service = await open_service(config)
     app = create_app(service, config)
+    setup_web(app, service, config)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, config.api.host, config.api.port)

@@ -211,6 +211,30 @@ class BotSettings(_Section):
     members_intent: bool = False
 
 
+class WebSettings(_Section):
+    """The web pages and /metrics (issue 15), served by the API's aiohttp app."""
+
+    enabled: bool = True
+    # Operators who may open the moderation pages: usernames (name or name#id) or user ids.
+    admins: list[str | int] = Field(default_factory=list)
+    # A gallery of recent shared images that are neither NSFW nor censored, on the front page.
+    gallery: bool = False
+    gallery_size: int = 24
+    # /metrics in the Prometheus text format (put it behind the proxy's access rules if it must stay private).
+    metrics: bool = True
+    # Hours a web login lasts; set cookie_secure when the pages are served over https (they should be).
+    session_hours: float = 12.0
+    cookie_secure: bool = False
+    # Wrong API keys at the login form per address: this many within login_window seconds, then it waits.
+    login_attempts: int = 10
+    login_window: int = 900
+    # Seconds the status page and /metrics reuse one snapshot of the horde; hours the charts show.
+    status_ttl: float = 5.0
+    chart_hours: int = 24
+    # Days the minute counters behind the charts are kept.
+    stats_retention_days: int = 7
+
+
 class AppConfig(BaseSettings):
     """Everything the process can be told. Unknown keys are refused so typos surface."""
 
@@ -224,6 +248,7 @@ class AppConfig(BaseSettings):
     ratings: RatingSettings = Field(default_factory=RatingSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,7 @@ from horde_core.models.ledger import LedgerEntry, Meta
 from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
@@ -33,6 +34,7 @@ __all__ = [
     "Rating",
     "Request",
     "SettingsChange",
+    "StatsMinute",
     "Strike",
     "UpstreamDay",
     "UpstreamPause",

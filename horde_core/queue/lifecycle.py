@@ -158,7 +158,7 @@ async def set_reward(conn: AsyncConnection, job_id: str, reward: int) -> None:
 
 async def overdue_jobs(conn: AsyncConnection, now: float, limit: int = 500) -> list[Any]:
     return list((await conn.execute(
-        select(J.id, J.worker_id).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
+        select(J.id, J.worker_id, J.kind).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
 
 
 async def cancel_waiting(conn: AsyncConnection, request_id: str, now: float) -> tuple[int, int]:

@@ -3,10 +3,8 @@
 from horde_core.catalogue import Entry as CatalogueItem
 from horde_core.users.repo import UserRow
 
-from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
 from .catalogue import CatalogueIndexes, CatalogueMixin, Compatibility
-from .communities import CommunityMixin
 from .datasets import DatasetMixin
 from .dto import (
     Accepted,
@@ -24,7 +22,6 @@ from .dto import (
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .fairness import FairnessRules
 from .gallery import GalleryEntry, GalleryMixin, GalleryPage
-from .horde_status import StatusMixin
 from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
@@ -33,11 +30,11 @@ from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
+from .web_account import WebAccountMixin
 
 
-class HordeService(UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, StatusMixin, AccountsMixin,
-                   CommunityMixin, ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin,
-                   PartyMixin):
+class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
+                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 

@@ -1,6 +1,6 @@
 """favourites, parties and their entries, community catalogue entries; indexes for fairness and galleries
 
-Revision ID: 0011_i17
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-11-26 10:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-26 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i17"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
