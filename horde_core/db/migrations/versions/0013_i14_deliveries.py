@@ -1,15 +1,15 @@
 """deliveries: where the bot owes each accepted request's result, so restarts and long queues lose nothing
 
-Revision ID: 0011_i14
-Revises: 0010
+Revision ID: 0013_i14
+Revises: 0012
 Create Date: 2026-12-06 02:26:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i14"
-down_revision = "0010"
+revision = "0013_i14"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
