@@ -1,0 +1,273 @@
+"""Resolve one token to the words it may stand for: terms for the matcher, age words for the age detector.
+
+This is the single place where spellings become words, so every detector reads the same result.  A token
+is tried, in order, as: a known word in any of its spellings (``normalize.token_forms``: leetspeak,
+look-alikes, separators ...), a plural, a word with deliberate repeats (``ragaaaazzina`` -> ``ragazzina``:
+repeats are compared squeezed on both sides), a number with its unit (``12yo``, ``9yyyyo``), a censored
+word (``n*ked``), a run-together compound (``nakedkid``), a cut of letters spelt out (``nudechild`` or
+``nude12yearold``), a typo, and finally a distinctive substring.  Results are cached per spelling because
+prompts reuse the same few thousand words all day.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from horde_core.safety.prompt_filter.ages import age_units, age_words, guard_words
+from horde_core.safety.prompt_filter.fuzzy import FuzzyIndex
+from horde_core.safety.prompt_filter.normalize import Token, squeeze, token_forms
+from horde_core.safety.prompt_filter.terms import Entry, TermSet
+
+__all__ = ["Resolver", "Unit"]
+
+FILLERS = frozenset({"a", "an", "the", "and", "my", "her", "his", "with", "of", "in", "x"})
+_SHORT_PIECES = frozenset({"sex", "kid", "boy", "xxx", "cp"})
+_ORDINARY_LETTERS = frozenset("aiyoeuàè") | frozenset("иваску")  # one-letter words of the languages served
+_CACHE_LIMIT = 50000
+_MIN_COMPOUND = 6
+_SPELLED_WINDOW = 20
+_SPELLED_COVER = 0.5  # a spelt-out run must be at least half known words to be cut into them
+_NUMBER_UNIT = re.compile(r"^(\d{1,4})([^\W\d_].*)$")
+_REPEAT = re.compile(r"([^\W\d_])\1")
+_MIN_AGE_FUZZY_NUMBER = 6  # "twelve", "thirteen"; "tree" must not become "three"
+_NUMBERISH = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th)?$")  # kept as written: "3rd" is not "erd"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A resolved position: vocabulary candidates, direct hits (prefix/substring) that need no vocabulary,
+    and the word the age patterns read here (a number, "years", "twelve"; "" when none)."""
+
+    cands: frozenset[str]
+    extras: tuple[tuple[Entry, str], ...]
+    how: str
+    source: str
+    age: str = ""
+
+
+def _squeezed_index(words: frozenset[str]) -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    for word in words:
+        out[squeeze(word)].add(word)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+class Resolver:
+    """Precomputed vocabularies over one ``TermSet``; ``resolve`` is pure apart from its bounded cache."""
+
+    def __init__(self, terms: TermSet) -> None:
+        self.terms = terms
+        self._ages = age_words()
+        self._units = age_units()
+        self._known = terms.vocab | self._ages
+        self._fuzzy = FuzzyIndex(terms.fuzzy_words, terms.benign)
+        self._age_fuzzy = FuzzyIndex((w for w in self._ages if w in self._units or w in guard_words()
+                                      or len(w) >= _MIN_AGE_FUZZY_NUMBER), terms.benign)
+        # Pieces of run-together words: 4+ letters, or one of a few core short terms; three-letter words
+        # like "ero" or "ass" would split half the dictionary of other languages ("adultero", "assassina").
+        self._compound_vocab = frozenset(w for w in terms.words if len(w) >= 4) | _SHORT_PIECES | FILLERS
+        self._spelled_vocab = (frozenset(w for w in self._known if len(w) >= 2) | FILLERS | _ORDINARY_LETTERS)
+        strong_phrases = (words for phrase in terms.phrases.values() for words, es in phrase
+                          if any(e.group in ("underage", "sexual") and e.weight >= 1.0 for e in es))
+        self.strong = frozenset(w for w, es in terms.words.items()
+                                if any(e.group in ("underage", "sexual") and e.weight >= 0.8 for e in es)
+                                ) | frozenset(w for words in strong_phrases for w in words if len(w) >= 4)
+        self._by_length: dict[int, list[str]] = {}
+        for word in terms.vocab:
+            self._by_length.setdefault(len(word), []).append(word)
+        self._squeezed = _squeezed_index(self._known)
+        self._squeezed_prefixes = _squeezed_index(frozenset(terms.prefixes))
+        self._longest_prefix = max((len(p) for p in terms.prefixes), default=0)
+        containers = [b for b in terms.benign if any(s in b for s in (*terms.substrings, *terms.cjk))]
+        benign_latin = sorted((b for b in containers if b.isascii()), key=len, reverse=True)
+        self.benign_re = re.compile("|".join(map(re.escape, benign_latin))) if benign_latin else None
+        ordered = sorted(terms.substrings, key=len, reverse=True)
+        self._substring_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._cache: dict[tuple[tuple[str, ...], bool], tuple[Unit, ...]] = {}
+
+    # --- small lookups -------------------------------------------------------------------------------
+    def entries_for(self, word: str) -> tuple[Entry, ...]:
+        return self.terms.words.get(word, ()) or self.terms.prefixes.get(word, ())
+
+    def _prefix_extras(self, form: str) -> list[tuple[Entry, str]]:
+        prefixes = self.terms.prefixes
+        top = min(len(form), self._longest_prefix)
+        return [(e, "prefix") for k in range(3, top + 1) for e in prefixes.get(form[:k], ())]
+
+    def _stems(self, form: str) -> list[str]:
+        out = []
+        if len(form) > 3 and form.endswith("s"):
+            out.append(form[:-1])
+            if form.endswith(("ses", "xes", "zes", "ches", "shes")):
+                out.append(form[:-2])
+            if form.endswith("ies"):
+                out.append(form[:-3] + "y")
+        if len(form) > 3 and form.endswith("z"):  # "kidz", "boyz"
+            out.append(form[:-1])
+        return [s for s in out if s in self.terms.vocab]
+
+    def _unit(self, word: str, how: str, source: str, extras: list[tuple[Entry, str]] | None = None) -> Unit:
+        """A unit for a known word (a term, an age word or both)."""
+        cands = frozenset({word}) if word in self.terms.vocab else frozenset()
+        return Unit(cands, tuple(extras or ()), how, source, word if word in self._ages else "")
+
+    # --- resolving one token -------------------------------------------------------------------------
+    def resolve(self, token: Token) -> tuple[Unit, ...]:
+        key = (token.forms, token.spelled)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._resolve(token.forms, token.spelled)
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = cached
+        return cached
+
+    def _resolve(self, forms: tuple[str, ...], spelled: bool) -> tuple[Unit, ...]:
+        known = self._known
+        # The most literal spelling that is a known word wins: "1boy" (a booru count tag) is not "boy".
+        exact = next((f for f in forms if f in known), None)
+        if exact is None and any(f in self.terms.benign for f in forms):
+            return (Unit(frozenset(), (), "", forms[-1]),)
+        extras = [x for f in forms for x in self._prefix_extras(f)]
+        if exact is not None:
+            return (self._unit(exact, "exact", forms[-1], extras),)
+        stems = {s for f in forms for s in self._stems(f)}
+        if stems:
+            return (Unit(frozenset(stems), tuple(extras), "exact", forms[-1]),)
+        found = self._repeats(forms, extras) or self._number_unit(forms) or self._wildcard(forms, extras)
+        if found:
+            return found
+        for form in forms:
+            pieces = self._compound(form)
+            if pieces:
+                head = Unit(frozenset({pieces[0]}), tuple(extras), "compound", form)
+                return (head, *(Unit(frozenset({p}), (), "compound", form) for p in pieces[1:]))
+        if spelled and not extras:
+            cut = self._spelled(forms)
+            if cut:
+                return cut
+        for form in forms:
+            guess = self._fuzzy.lookup(form)
+            if guess:
+                return (self._unit(guess, "fuzzy", form, extras),)
+        for form in forms:
+            guess = self._age_fuzzy.lookup(form)
+            if guess:
+                return (self._unit(guess, "fuzzy", form, extras),)
+        if not extras and self._substring_re is not None:
+            for form in dict.fromkeys((*forms, *(squeeze(f) for f in forms))):
+                cleaned = self.benign_re.sub("|", form) if self.benign_re else form
+                for m in self._substring_re.finditer(cleaned):
+                    extras.extend((e, "substring") for e in self.entries_for(m.group()))
+        return (Unit(frozenset(), tuple(extras), "", forms[0] if _NUMBERISH.match(forms[0]) else forms[-1]),)
+
+    def _repeats(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
+        """Deliberate repeats (three or more) are compared squeezed on both sides, so "ragaaaazzina" finds
+        "ragazzina" and "déééshabillée" the prefix "déshabill"; a doubled letter alone only reaches an age
+        word ("olld"), because "soon" is not "son"."""
+        for form in forms:
+            if not _REPEAT.search(form):
+                continue
+            short = squeeze(form)
+            words = self._squeezed.get(short, frozenset())
+            if not any(c * 3 in form for c in set(form)):
+                words = frozenset(w for w in words if w in self._units)
+            if words:
+                word = min(words, key=lambda w: (w not in self.strong, w))
+                return (self._unit(word, "repeat", form, extras),)
+            if any(c * 3 in form for c in set(form)):
+                top = min(len(short), self._longest_prefix)
+                found = [(e, "prefix") for k in range(3, top + 1) for p in self._squeezed_prefixes.get(short[:k], ())
+                         for e in self.terms.prefixes[p]]
+                if found:
+                    return (Unit(frozenset(), tuple(extras + found), "repeat", form),)
+        return ()
+
+    def _number_unit(self, forms: tuple[str, ...]) -> tuple[Unit, ...]:
+        """"12yo", "12y34r5", "9yyyyo": a number glued to an age unit is two words."""
+        match = _NUMBER_UNIT.match(forms[0])
+        if not match:
+            return ()
+        number, rest = match.groups()
+        units = self._resolve(token_forms(rest), False)
+        if len(units) == 1 and units[0].age in self._units:
+            return (Unit(frozenset(), (), "number", number, number), units[0])
+        return ()
+
+    def _wildcard(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
+        for form in forms:
+            if "*" in form:  # censor star: "n*ked", "s*x"
+                pattern = form.replace("*", "?")
+                found = sorted((w for w in self._by_length.get(len(form), ()) if fnmatch.fnmatchcase(w, pattern)),
+                               key=lambda w: (w not in self.strong, w))
+                if found:
+                    return (Unit(frozenset(found[:1]), tuple(extras), "wildcard", form),)
+        return ()
+
+    def _compound(self, form: str) -> list[str] | None:
+        """Split a run-together word into vocabulary words (fewest pieces), e.g. ``sexykid``."""
+        if len(form) < _MIN_COMPOUND or len(form) > 40 or form in self.terms.benign:
+            return None
+        best: list[list[str] | None] = [[]] + [None] * len(form)
+        for end in range(1, len(form) + 1):
+            for start in range(max(0, end - 20), end):
+                head = best[start]
+                if head is None:
+                    continue
+                piece = form[start:end]
+                if piece not in self._compound_vocab and piece.endswith("s") and len(piece) > 3:
+                    piece = piece[:-1]
+                if piece in self._compound_vocab:
+                    candidate = [*head, piece]
+                    current = best[end]
+                    if current is None or len(candidate) < len(current):
+                        best[end] = candidate
+        pieces = best[-1]
+        if not pieces or len(pieces) < 2 or not any(p in self.strong for p in pieces):
+            return None
+        return pieces
+
+    def _spelled(self, forms: tuple[str, ...]) -> tuple[Unit, ...]:
+        """Cut letters spelt out without word gaps ("nudechild", "sexyanimekid", "nude12yearold") into known
+        words and numbers, skipping as few unknown letters as possible; None unless half is known."""
+        best_cut: tuple[int, list[str]] | None = None
+        for form in forms[:6]:
+            cut = self._cut(form)
+            if cut and (best_cut is None or cut[0] < best_cut[0]):
+                best_cut = cut
+        if best_cut is None:
+            return ()
+        return tuple(self._unit(p, "spelled", p) if not p.isdigit() else Unit(frozenset(), (), "spelled", p, p)
+                     for p in best_cut[1])
+
+    def _cut(self, form: str) -> tuple[int, list[str]] | None:
+        n = len(form)
+        if n > 60:
+            return None
+        # best[i] = (unknown letters, pieces, words) for form[:i]
+        best: list[tuple[int, int, list[str]] | None] = [(0, 0, [])] + [None] * n
+        for end in range(1, n + 1):
+            options: list[tuple[int, int, list[str]]] = []
+            prev = best[end - 1]
+            if prev is not None:
+                options.append((prev[0] + 1, prev[1], prev[2]))
+            for start in range(max(0, end - _SPELLED_WINDOW), end):
+                head = best[start]
+                piece = form[start:end]
+                if head is None:
+                    continue
+                if piece.isdigit():
+                    if (start and form[start - 1].isdigit()) or (end < n and form[end].isdigit()):
+                        continue  # whole numbers only
+                elif piece not in self._spelled_vocab:
+                    continue
+                options.append((head[0], head[1] + 1, [*head[2], piece]))
+            best[end] = min(options, key=lambda o: (o[0], o[1])) if options else None
+        final = best[n]
+        if final is None or not final[2] or (n - final[0]) < _SPELLED_COVER * n:
+            return None
+        words = [w for w in final[2] if w.isdigit() or w in self._known]
+        return (final[0], words) if words else None
