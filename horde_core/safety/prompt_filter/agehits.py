@@ -10,8 +10,9 @@ is kept ("18+").  A hit maps back to the original words, so the replacement filt
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from horde_core.safety.prompt_filter.ages import AgeHit, find_ages, number_words
+from horde_core.safety.prompt_filter.ages import AgeHit, age_units, find_ages, number_words
 from horde_core.safety.prompt_filter.hit import Hit
 from horde_core.safety.prompt_filter.normalize import NormalizedText
 from horde_core.safety.prompt_filter.terms import Entry
@@ -37,11 +38,30 @@ def age_entry(age: AgeHit) -> Entry:
     return Entry(f"age {age.age}", "context", ADULT_AGE_CONTEXT)
 
 
-def age_hits(norm: NormalizedText, words: list[Placed]) -> list[Hit]:
-    """Every age in the prompt; ``words`` are the resolved words in prompt order (CJK tokens included)."""
-    numbers = number_words()
-    if not any(any(c.isdigit() for c in w) or w in numbers for w, _, _ in words):
+def _guess_near_numbers(words: list[Placed], guess: Callable[[str], str | None]) -> list[Placed]:
+    """Misspelt age words are guessed only where an age can be: up to three words after a number, and the
+    word before a unit ("twelwe years"); ordinary prompts never pay for the guess."""
+    units = age_units()
+    out = list(words)
+    for _ in range(2):  # twice: "twlve yera old" needs "yera" read as a unit before "twlve" is a number
+        numeric = [any(c.isdigit() for c in w) or w in number_words() for w, _, _ in out]
+        for k, (word, first, last) in enumerate(out):
+            near = any(numeric[max(0, k - 3):k]) or any(w in units for w, _, _ in out[k + 1:k + 3])
+            if near and not numeric[k] and word.isalpha() and len(word) >= 4 and word not in units:
+                better = guess(word)
+                if better:
+                    out[k] = (better, first, last)
+    return out
+
+
+def age_hits(norm: NormalizedText, words: list[Placed], guess: Callable[[str], str | None] | None = None) -> list[Hit]:
+    """Every age in the prompt; ``words`` are the resolved words in prompt order (CJK tokens included) and
+    ``guess`` reads a misspelt age word (the resolver's ``age_guess``)."""
+    numbers, units = number_words(), age_units()
+    if not any(any(c.isdigit() for c in w) or w in numbers or w in units for w, _, _ in words):
         return []
+    if guess is not None:
+        words = _guess_near_numbers(words, guess)
     spelt = []
     for k, (word, _, last) in enumerate(words):
         word = word.translate(_AS_DIGITS) if _DIGIT_LOOKALIKES.fullmatch(word) else word

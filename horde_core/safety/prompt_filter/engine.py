@@ -85,7 +85,7 @@ class PromptFilter:
         """Build every index once; ``terms`` is a dict shaped like ``data/default_terms.json`` (default)."""
         self.terms: TermSet = compile_terms(terms if terms is not None else load_default_terms())
         self._matcher = Matcher(self.terms)
-        self._word_cache: dict[str, tuple[tuple[Token, ...], str]] = {}
+        self._word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] = {}
         groups_by_term: dict[str, set[str]] = {}
         for entries in (*self.terms.words.values(), *self.terms.prefixes.values(), *self.terms.cjk.values(),
                         *(es for phrase in self.terms.phrases.values() for _, es in phrase)):
@@ -104,11 +104,13 @@ class PromptFilter:
         return self._matcher.match(normalize(text, self._word_cache))
 
     def _assess(self, prompt: str, negative: str) -> _Assessment:
-        """The verdict on the prompt as written and, when it uses alternation (``[a|b]``), on each reading:
-        the strongest one counts, because the model sees every option."""
+        """The verdict on the prompt or, when it uses alternation (``[a|b]``), on each of its readings: the
+        strongest one counts, because the model sees every option."""
         prompt, negative = split_negative(prompt, negative)
         pos_readings, neg_readings = readings(prompt), readings(negative)
         found = self._assess_reading(pos_readings[0], neg_readings[0])
+        if (pos_readings[0], neg_readings[0]) != (prompt, negative):
+            found.written = False
         for k in range(1, max(len(pos_readings), len(neg_readings))):
             other = self._assess_reading(pos_readings[min(k, len(pos_readings) - 1)],
                                          neg_readings[min(k, len(neg_readings) - 1)])

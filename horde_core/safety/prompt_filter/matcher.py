@@ -141,7 +141,7 @@ class Matcher:
         hits.extend(self._pairs(units, consumed_by_context))
         hits.extend(self._stream(norm.stream))
         hits.extend(self._cjk(norm))
-        hits.extend(age_hits(norm, self._age_words(norm, units)))
+        hits.extend(age_hits(norm, self._age_words(norm, units), self._resolver.age_guess))
         return hits
 
     @staticmethod

@@ -84,7 +84,8 @@ _MAX_FORMS = 24
 _WEIGHT_NUMBER = re.compile(r"(?<=[^\W\d_)\]}])\s*:\s*[-+]?\d*\.?\d+|:\s*[-+]?\d*\.?\d+(?=\s*[)\]}>])")
 _PROMPT_SYNTAX = re.compile(r"[()\[\]{}<>\"'`~^=;,/\\#%&?]+")
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-_TOKEN = re.compile(rf"\d+(?:[.,]\d+)+|[{_CJK}]+|(?:(?![{_CJK}])[^\W_]|[@$!|*€£¥])+")
+_TOKEN = re.compile(rf"[{_CJK}]+|(?:(?![{_CJK}])[^\W_]|[@$!|*€£¥])+")
+_DECIMAL = re.compile(r"\W*(\d+(?:[.,]\d+)+)([^\W\d_]*)\W*")  # "11.5mm", "2.5" (not "s.h.0.7.@")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]", re.IGNORECASE)
@@ -94,6 +95,7 @@ _REPEAT2 = re.compile(r"([^\W\d_])\1+")
 _MULTI_LEET = re.compile("|".join(re.escape(k) for k in sorted(tb.MULTI_CHAR_LEET, key=len, reverse=True)))
 _TAG_BREAK = re.compile(r"[,;\u3001]")  # after NFKC: comma, semicolon, ideographic comma
 _LEADING_DIGITS = re.compile(r"^\d+(?=[a-z]{3,}$)")
+_DIGIT_LEET = re.compile(r"[^\W\d_][0-9@$]|[0-9@$][^\W\d_]")  # a digit or symbol touching a letter
 _LONE_LEET = frozenset("@$!|€£¥")  # a letter only when it sits in a run of single letters ("k . ! . d")
 
 
@@ -188,8 +190,8 @@ def _script_forms(raw: str) -> list[str]:
     homoglyph = raw.translate(tb.CYRILLIC_HOMOGLYPHS).casefold()
     if _LATIN_OR_DIGIT.search(raw):
         return [homoglyph, *_translit(raw.casefold().translate(tb.LATIN_AS_CYRILLIC))]
-    translit = _translit(raw)
-    return [*translit, homoglyph] if homoglyph.isascii() else translit
+    translit = _translit(raw)  # the Cyrillic spelling comes last, for typo tolerance in Russian
+    return [*translit, homoglyph, raw.casefold()] if homoglyph.isascii() else [*translit, raw.casefold()]
 
 
 def _decodings(word: str, literal: bool) -> list[str]:
@@ -239,11 +241,12 @@ def token_forms(raw: str) -> tuple[str, ...]:
 
 
 def _clean_raw(raw: str) -> str:
-    """Trim punctuation that leetspeak never uses at a word's end (``kids!``, ``*word*``)."""
+    """Trim punctuation that leetspeak never uses at a word's end (``kids!``, ``*word*``); a word already
+    in leetspeak keeps its "!" (``l0l!``, ``h3nt@!``)."""
     if raw in _LONE_LEET:
         return raw
     raw = raw.strip("*")
-    return raw.rstrip("!")
+    return raw if _DIGIT_LEET.search(raw.rstrip("!")) else raw.rstrip("!")
 
 
 def _word_tokens(word: str, index: int) -> list[Token]:
@@ -255,6 +258,11 @@ def _word_tokens(word: str, index: int) -> list[Token]:
     for number, segment in enumerate(_TAG_BREAK.split(folded)):
         gap = number > 0  # the first token after a comma starts a new tag
         for part in _strip_weights(segment).split():
+            decimal = _DECIMAL.fullmatch(part)
+            if decimal:
+                tokens.append(Token((decimal.group(1),), index, index, raw=decimal.group(1), gap=gap))
+                gap = False
+                part = decimal.group(2)
             for match in _TOKEN.finditer(part):
                 raw = match.group()
                 if _CJK_CHAR.match(raw):
@@ -273,23 +281,28 @@ def split_words(text: str) -> list[str]:
     return text.split()
 
 
-def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str]] | None = None) -> NormalizedText:
-    """Build every view of ``text``; ``word_cache`` (raw word -> tokens, folded word) lets a caller reuse work."""
+def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] | None = None) -> NormalizedText:
+    """Build every view of ``text``; ``word_cache`` (raw word -> tokens, folded word, ends a tag) lets a caller
+    reuse work."""
     words = split_words(text)
     tokens: list[Token] = []
     folded: list[str] = []
+    tag_ended = False
     for index, word in enumerate(words):
         cached = word_cache.get(word) if word_cache is not None else None
         if cached is None:
-            cached = (tuple(_word_tokens(word, 0)), fold_text(word).replace(" ", ","))
+            fold = fold_text(word)
+            cached = (tuple(_word_tokens(word, 0)), fold.replace(" ", ","), fold.rstrip().endswith((",", ";")))
             if word_cache is not None:
                 if len(word_cache) > 20000:
                     word_cache.clear()
                 word_cache[word] = cached
-        word_tokens, folded_word = cached
+        word_tokens, folded_word, ends_tag = cached
         for k, t in enumerate(word_tokens):
-            gap = t.gap or (k == 0 and bool(folded) and folded[-1].endswith((",", ";")))
+            gap = t.gap or (k == 0 and tag_ended)
             tokens.append(t if index == 0 else Token(t.forms, index, index, t.cjk, t.raw, gap))
+        if word_tokens or ends_tag:
+            tag_ended = ends_tag
         folded.append(folded_word)
     singles = [len(t.raw) == 1 for t in tokens]
     if any(a and b for a, b in pairwise(singles)):

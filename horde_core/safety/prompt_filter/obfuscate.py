@@ -78,13 +78,26 @@ def leetspeak(word: str, rng: random.Random) -> str:
     return "".join(out)
 
 
-def separators(word: str, rng: random.Random) -> str:
+def separators(word: str, rng: random.Random, bar: bool = True) -> str:
     options = _SEPARATORS[1:] if word.isdigit() else _SEPARATORS  # "1.2" would read as a decimal
-    return rng.choice(options).join(word)
+    if not bar:  # inside "[a|b]" a bar starts another option: "[n|u|d|e|cat]" is five options, not "nude"
+        options = tuple(o for o in options if o != "|")
+    return rng.choice(options).join(_graphemes(word))
+
+
+def _graphemes(word: str) -> list[str]:
+    """Letters with their combining marks: a separator never lands between a letter and its accent."""
+    out: list[str] = []
+    for ch in word:
+        if out and unicodedata.combining(ch):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
 
 
 def spacing(word: str, rng: random.Random) -> str:
-    spaced = " ".join(word)
+    spaced = " ".join(_graphemes(word))
     return f" {spaced} " if rng.random() < 0.5 else spaced  # wider gaps between words, or none
 
 
@@ -124,9 +137,9 @@ def _styled(ch: str, style: str) -> str:
 
 
 def zero_width(word: str, rng: random.Random) -> str:
-    gaps = list(range(1, len(word)))
-    chosen = set(_some(rng, gaps, 0.5))
-    return "".join((rng.choice(_ZERO_WIDTH) if i in chosen else "") + c for i, c in enumerate(word))
+    letters = _graphemes(word)
+    chosen = set(_some(rng, list(range(1, len(letters))), 0.5))
+    return "".join((rng.choice(_ZERO_WIDTH) if i in chosen else "") + c for i, c in enumerate(letters))
 
 
 def accents(word: str, rng: random.Random) -> str:
@@ -202,7 +215,9 @@ def _word(word: str, families: frozenset[str], rng: random.Random) -> str:
     if not content_word(core):
         return word
     for name, transform in _ORDER:
-        if name in families:
+        if name == "separators" and "alternation" in families:
+            core = separators(core, rng, bar=False)
+        elif name in families:
             core = transform(core, rng)
     return f"{before}{core}{after}"
 

@@ -30,9 +30,12 @@ _CACHE_LIMIT = 50000
 _MIN_COMPOUND = 6
 _SPELLED_WINDOW = 20
 _SPELLED_COVER = 0.5  # a spelt-out run must be at least half known words to be cut into them
+_MIN_TYPO_PIECE, _MAX_TYPO_PIECE, _MAX_TYPO_CUT = 4, 10, 30  # bounds on typo guesses inside a spelt-out run
 _NUMBER_UNIT = re.compile(r"^(\d{1,4})([^\W\d_].*)$")
 _REPEAT = re.compile(r"([^\W\d_])\1")
 _MIN_AGE_FUZZY_NUMBER = 6  # "twelve", "thirteen"; "tree" must not become "three"
+_MIN_FUZZY_PREFIX = 6  # "déshabill*" forgives "déahabillée"; short stems ("nackt*", "porn*") would match anything
+_MAX_ENDING = 3  # letters after a misspelt prefix: an inflection ("-ée", "-ing"), not another word
 _NUMBERISH = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th)?$")  # kept as written: "3rd" is not "erd"
 
 
@@ -63,7 +66,8 @@ class Resolver:
         self._ages = age_words()
         self._units = age_units()
         self._known = terms.vocab | self._ages
-        self._fuzzy = FuzzyIndex(terms.fuzzy_words, terms.benign)
+        strength = {w: max(e.weight for e in es) for w, es in terms.words.items()}
+        self._fuzzy = FuzzyIndex(terms.fuzzy_words, terms.benign, terms.fuzzy_wide, terms.fuzzy_aliases, strength)
         self._age_fuzzy = FuzzyIndex((w for w in self._ages if w in self._units or w in guard_words()
                                       or len(w) >= _MIN_AGE_FUZZY_NUMBER), terms.benign)
         # Pieces of run-together words: 4+ letters, or one of a few core short terms; three-letter words
@@ -78,6 +82,16 @@ class Resolver:
         self._by_length: dict[int, list[str]] = {}
         for word in terms.vocab:
             self._by_length.setdefault(len(word), []).append(word)
+        long_prefixes = [p for p, es in terms.prefixes.items() if len(p) >= _MIN_FUZZY_PREFIX and p.isalpha()
+                         and any(e.group in ("underage", "sexual") and e.weight >= 1.0 for e in es)]
+        self._prefix_fuzzy = FuzzyIndex(long_prefixes, terms.benign)
+        starts: dict[str, set[int]] = defaultdict(set)
+        for p in long_prefixes:
+            starts[p[:2]].add(len(p))
+            starts[p[1::-1]].add(len(p))  # typo tolerance keeps the first letter or swaps the first two
+        self._prefix_lengths = {k: sorted(v) for k, v in starts.items()}
+        strong_pieces = sorted((w for w in self._compound_vocab if w in self.strong), key=len, reverse=True)
+        self._strong_re = re.compile("|".join(map(re.escape, strong_pieces))) if strong_pieces else None
         self._squeezed = _squeezed_index(self._known)
         self._squeezed_prefixes = _squeezed_index(frozenset(terms.prefixes))
         self._longest_prefix = max((len(p) for p in terms.prefixes), default=0)
@@ -87,6 +101,22 @@ class Resolver:
         ordered = sorted(terms.substrings, key=len, reverse=True)
         self._substring_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
         self._cache: dict[tuple[tuple[str, ...], bool], tuple[Unit, ...]] = {}
+
+    def age_guess(self, word: str) -> str | None:
+        """The age word a misspelt word beside a number stands for ("yaers", "twelwe", "whiksy"), or None;
+        asked by the age detector only near numbers, so ordinary prompts do not pay for it."""
+        return None if word in self._known else self._age_fuzzy.lookup(word)
+
+    def typo_guess(self, word: str) -> str | None:
+        """What typo tolerance alone would make of a real word (a term, or a prefix term with its "*"), or
+        None when the word is known, starts with a prefix term, or is near nothing.  For the benign sweep."""
+        if word in self._known or word in self.terms.benign or self._prefix_extras(word):
+            return None
+        guess = self._best_guess((word,))
+        if guess:
+            return guess[1]
+        extras = self._fuzzy_prefix((word,))
+        return extras[0][0].term if extras else None
 
     # --- small lookups -------------------------------------------------------------------------------
     def entries_for(self, word: str) -> tuple[Entry, ...]:
@@ -126,18 +156,23 @@ class Resolver:
         return cached
 
     def _resolve(self, forms: tuple[str, ...], spelled: bool) -> tuple[Unit, ...]:
-        known = self._known
         # The most literal spelling that is a known word wins: "1boy" (a booru count tag) is not "boy".
-        exact = next((f for f in forms if f in known), None)
-        if exact is None and any(f in self.terms.benign for f in forms):
-            return (Unit(frozenset(), (), "", forms[-1]),)
+        exact = next((f for f in forms if f in self._known), None)
+        number = self._number_unit(forms)
+        if number and (exact is None or forms[0].endswith(exact)):
+            return number  # "11years" is 11 years, but "80y" in leetspeak is "boy"
         extras = [x for f in forms for x in self._prefix_extras(f)]
         if exact is not None:
             return (self._unit(exact, "exact", forms[-1], extras),)
+        repeated = self._repeats(forms, extras)  # before the benign list: "fffilllle" squeezes to "file"
+        if repeated:
+            return repeated
+        if any(f in self.terms.benign for f in forms):
+            return (Unit(frozenset(), (), "", forms[-1]),)
         stems = {s for f in forms for s in self._stems(f)}
         if stems:
             return (Unit(frozenset(stems), tuple(extras), "exact", forms[-1]),)
-        found = self._repeats(forms, extras) or self._number_unit(forms) or self._wildcard(forms, extras)
+        found = self._wildcard(forms, extras)
         if found:
             return found
         for form in forms:
@@ -145,24 +180,37 @@ class Resolver:
             if pieces:
                 head = Unit(frozenset({pieces[0]}), tuple(extras), "compound", form)
                 return (head, *(Unit(frozenset({p}), (), "compound", form) for p in pieces[1:]))
-        if spelled and not extras:
-            cut = self._spelled(forms)
+        if spelled:
+            cut = self._spelled(forms, perfect_only=True) or self._whole_guess(forms, extras) or self._spelled(forms)
             if cut:
-                return cut
-        for form in forms:
-            guess = self._fuzzy.lookup(form)
-            if guess:
-                return (self._unit(guess, "fuzzy", form, extras),)
-        for form in forms:
-            guess = self._age_fuzzy.lookup(form)
-            if guess:
-                return (self._unit(guess, "fuzzy", form, extras),)
+                return (Unit(cut[0].cands, tuple(extras) + cut[0].extras, cut[0].how, cut[0].source, cut[0].age),
+                        *cut[1:])
+        guess = self._best_guess(forms)
+        if guess:  # a guessed word counts as the word would, prefix terms included ("dsenudo": "desnud*")
+            return (self._unit(guess[1], "fuzzy", guess[0], extras + self._prefix_extras(guess[1])),)
+        if not extras:
+            extras = self._fuzzy_prefix(forms)
         if not extras and self._substring_re is not None:
             for form in dict.fromkeys((*forms, *(squeeze(f) for f in forms))):
                 cleaned = self.benign_re.sub("|", form) if self.benign_re else form
                 for m in self._substring_re.finditer(cleaned):
                     extras.extend((e, "substring") for e in self.entries_for(m.group()))
         return (Unit(frozenset(), tuple(extras), "", forms[0] if _NUMBERISH.match(forms[0]) else forms[-1]),)
+
+    def _fuzzy_prefix(self, forms: tuple[str, ...]) -> list[tuple[Entry, str]]:
+        """A typo in the stem of a prefix term ("nakctes" for "nackt*", "pedofhile" for "pedophil*")."""
+        for form in forms:
+            lengths = self._prefix_lengths.get(form[:2])
+            if not lengths or not form.isalpha():
+                continue
+            for length in lengths:
+                for k in (length, length - 1, length + 1):
+                    if k > len(form) or k < _MIN_FUZZY_PREFIX - 1 or len(form) - k > _MAX_ENDING:
+                        continue
+                    guess = self._prefix_fuzzy.lookup(form[:k])
+                    if guess and len(guess) == length:
+                        return [(e, "fuzzy") for e in self.terms.prefixes[guess]]
+        return []
 
     def _repeats(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
         """Deliberate repeats (three or more) are compared squeezed on both sides, so "ragaaaazzina" finds
@@ -187,14 +235,14 @@ class Resolver:
         return ()
 
     def _number_unit(self, forms: tuple[str, ...]) -> tuple[Unit, ...]:
-        """"12yo", "12y34r5", "9yyyyo": a number glued to an age unit is two words."""
-        match = _NUMBER_UNIT.match(forms[0])
-        if not match:
-            return ()
-        number, rest = match.groups()
-        units = self._resolve(token_forms(rest), False)
-        if len(units) == 1 and units[0].age in self._units:
-            return (Unit(frozenset(), (), "number", number, number), units[0])
+        """"12yo", "12y34r5", "9yyyyo", "11 let": a number glued to an age unit is two words."""
+        for form in forms[:3]:
+            match = _NUMBER_UNIT.match(form)
+            if match:
+                number, rest = match.groups()
+                units = self._resolve(token_forms(rest), False)
+                if len(units) == 1 and units[0].age in self._units:
+                    return (Unit(frozenset(), (), "number", number, number), units[0])
         return ()
 
     def _wildcard(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
@@ -211,6 +259,8 @@ class Resolver:
         """Split a run-together word into vocabulary words (fewest pieces), e.g. ``sexykid``."""
         if len(form) < _MIN_COMPOUND or len(form) > 40 or form in self.terms.benign:
             return None
+        if self._strong_re is None or not self._strong_re.search(form):
+            return None  # a compound needs a strong piece: one regex scan spares the search for most words
         best: list[list[str] | None] = [[]] + [None] * len(form)
         for end in range(1, len(form) + 1):
             for start in range(max(0, end - 20), end):
@@ -230,24 +280,48 @@ class Resolver:
             return None
         return pieces
 
-    def _spelled(self, forms: tuple[str, ...]) -> tuple[Unit, ...]:
+    def _best_guess(self, forms: tuple[str, ...]) -> tuple[str, str] | None:
+        """(spelling, term) of the best typo guess over every spelling ("inño": "niño" before "nino")."""
+        scored = [(found, form) for form in forms if (found := self._fuzzy.scored(form))]
+        if not scored:
+            return None
+        (_, term), form = min(scored, key=lambda s: s[0][0])
+        return form, term
+
+    def _whole_guess(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
+        guess = self._best_guess(forms)
+        return (self._unit(guess[1], "fuzzy", guess[0]),) if guess else ()
+
+    def _spelled(self, forms: tuple[str, ...], perfect_only: bool = False) -> tuple[Unit, ...]:
         """Cut letters spelt out without word gaps ("nudechild", "sexyanimekid", "nude12yearold") into known
-        words and numbers, skipping as few unknown letters as possible; None unless half is known."""
+        words and numbers, skipping as few unknown letters as possible; a misspelt word counts as one
+        skipped letter when that does better.  Nothing unless at least half the letters are known."""
         best_cut: tuple[int, list[str]] | None = None
-        for form in forms[:6]:
-            cut = self._cut(form)
-            if cut and (best_cut is None or cut[0] < best_cut[0]):
-                best_cut = cut
-        if best_cut is None:
+        for typos in (False, True):
+            for form in forms[:6]:
+                cut = self._cut(form, typos)
+                if cut and (best_cut is None or cut[0] < best_cut[0]):
+                    best_cut = cut
+            if perfect_only or (best_cut is not None and best_cut[0] == 0):
+                break
+        if best_cut is None or (perfect_only and best_cut[0]):
             return ()
         return tuple(self._unit(p, "spelled", p) if not p.isdigit() else Unit(frozenset(), (), "spelled", p, p)
                      for p in best_cut[1])
 
-    def _cut(self, form: str) -> tuple[int, list[str]] | None:
+    def _piece(self, piece: str, typos: bool) -> str | None:
+        """The known word ``piece`` is (or, with ``typos``, is a misspelling of), else None."""
+        if piece in self._spelled_vocab:
+            return piece
+        if typos and _MIN_TYPO_PIECE <= len(piece) <= _MAX_TYPO_PIECE:
+            return self._fuzzy.lookup(piece) or self._age_fuzzy.lookup(piece)
+        return None
+
+    def _cut(self, form: str, typos: bool) -> tuple[int, list[str]] | None:
         n = len(form)
-        if n > 60:
+        if n > (_MAX_TYPO_CUT if typos else 60):
             return None
-        # best[i] = (unknown letters, pieces, words) for form[:i]
+        # best[i] = (cost, pieces, words) for form[:i]; a skipped letter or a misspelt word costs 1
         best: list[tuple[int, int, list[str]] | None] = [(0, 0, [])] + [None] * n
         for end in range(1, n + 1):
             options: list[tuple[int, int, list[str]]] = []
@@ -256,15 +330,17 @@ class Resolver:
                 options.append((prev[0] + 1, prev[1], prev[2]))
             for start in range(max(0, end - _SPELLED_WINDOW), end):
                 head = best[start]
-                piece = form[start:end]
                 if head is None:
                     continue
+                piece = form[start:end]
                 if piece.isdigit():
                     if (start and form[start - 1].isdigit()) or (end < n and form[end].isdigit()):
                         continue  # whole numbers only
-                elif piece not in self._spelled_vocab:
+                    options.append((head[0], head[1] + 1, [*head[2], piece]))
                     continue
-                options.append((head[0], head[1] + 1, [*head[2], piece]))
+                word = self._piece(piece, typos)
+                if word is not None:
+                    options.append((head[0] + (word != piece), head[1] + 1, [*head[2], word]))
             best[end] = min(options, key=lambda o: (o[0], o[1])) if options else None
         final = best[n]
         if final is None or not final[2] or (n - final[0]) < _SPELLED_COVER * n:
