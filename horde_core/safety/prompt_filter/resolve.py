@@ -73,7 +73,8 @@ class Resolver:
         # Pieces of run-together words: 4+ letters, or one of a few core short terms; three-letter words
         # like "ero" or "ass" would split half the dictionary of other languages ("adultero", "assassina").
         self._compound_vocab = frozenset(w for w in terms.words if len(w) >= 4) | _SHORT_PIECES | FILLERS
-        self._spelled_vocab = (frozenset(w for w in self._known if len(w) >= 2) | FILLERS | _ORDINARY_LETTERS)
+        self._spelled_vocab = (frozenset(w for w in self._known if len(w) >= 2) | FILLERS | _ORDINARY_LETTERS
+                               | frozenset(p for p in terms.prefixes if len(p) >= 4))
         strong_phrases = (words for phrase in terms.phrases.values() for words, es in phrase
                           if any(e.group in ("underage", "sexual") and e.weight >= 1.0 for e in es))
         self.strong = frozenset(w for w, es in terms.words.items()
@@ -180,8 +181,11 @@ class Resolver:
             if pieces:
                 head = Unit(frozenset({pieces[0]}), tuple(extras), "compound", form)
                 return (head, *(Unit(frozenset({p}), (), "compound", form) for p in pieces[1:]))
-        if spelled:
-            cut = self._spelled(forms, perfect_only=True) or self._whole_guess(forms, extras) or self._spelled(forms)
+        if spelled:  # two known words or more beat one misspelt word, which beats a cut into short words
+            perfect = self._spelled(forms, perfect_only=True)
+            if sum(len(u.source) >= 4 for u in perfect) < 2:
+                perfect = self._whole_guess(forms, extras) or perfect
+            cut = perfect or self._spelled(forms)
             if cut:
                 return (Unit(cut[0].cands, tuple(extras) + cut[0].extras, cut[0].how, cut[0].source, cut[0].age),
                         *cut[1:])
@@ -289,8 +293,12 @@ class Resolver:
         return form, term
 
     def _whole_guess(self, forms: tuple[str, ...], extras: list[tuple[Entry, str]]) -> tuple[Unit, ...]:
+        """The spelt-out run as one misspelt word ("minderjhärige")."""
         guess = self._best_guess(forms)
-        return (self._unit(guess[1], "fuzzy", guess[0]),) if guess else ()
+        if guess:
+            return (self._unit(guess[1], "fuzzy", guess[0], extras + self._prefix_extras(guess[1])),)
+        stem = self._fuzzy_prefix(forms)
+        return (Unit(frozenset(), tuple(extras + stem), "fuzzy", forms[-1]),) if stem else ()
 
     def _spelled(self, forms: tuple[str, ...], perfect_only: bool = False) -> tuple[Unit, ...]:
         """Cut letters spelt out without word gaps ("nudechild", "sexyanimekid", "nude12yearold") into known
@@ -306,8 +314,8 @@ class Resolver:
                 break
         if best_cut is None or (perfect_only and best_cut[0]):
             return ()
-        return tuple(self._unit(p, "spelled", p) if not p.isdigit() else Unit(frozenset(), (), "spelled", p, p)
-                     for p in best_cut[1])
+        return tuple(self._unit(p, "spelled", p, self._prefix_extras(p)) if not p.isdigit()
+                     else Unit(frozenset(), (), "spelled", p, p) for p in best_cut[1])
 
     def _piece(self, piece: str, typos: bool) -> str | None:
         """The known word ``piece`` is (or, with ``typos``, is a misspelling of), else None."""
@@ -345,5 +353,5 @@ class Resolver:
         final = best[n]
         if final is None or not final[2] or (n - final[0]) < _SPELLED_COVER * n:
             return None
-        words = [w for w in final[2] if w.isdigit() or w in self._known]
+        words = [w for w in final[2] if w.isdigit() or w in self._known or w in self.terms.prefixes]
         return (final[0], words) if words else None

@@ -4,9 +4,10 @@ Within one word of the prompt, two or more single letters between separators are
 words, a run of three or more single-letter words is joined, and split again where the writer left a wider
 gap or a comma between letters (``n u d e  k i d`` is two words).  When every gap is the same the word
 boundaries are lost (``n u d e k i d``); the joined token is marked ``spelled`` and the matcher cuts it
-into known words.  Ordinary one-letter words (English "a" and "I", Spanish "y" and "o", Portuguese "e",
-French "à") join like the others, and the matcher's cut gives them back: joining is never a verdict, only
-a reading, so "vitamin a b c" costs a lookup and changes nothing.
+into known words (unless it reads better as one misspelt word: ``u n d e`` is "nude", not "un de").
+Ordinary one-letter words (English "a" and "I", Spanish "y" and "o", Portuguese "e", French "à") join
+like the others, and the matcher's cut gives them back: joining is never a verdict, only a reading, so
+"vitamin a b c" costs a lookup and changes nothing.
 """
 
 from __future__ import annotations
