@@ -10,7 +10,10 @@ Run by hand: `.venv/bin/python bench/prompt_filter.py [--checks N] [--words N]` 
 - warm: one ordinary prompt checked again and again (every word cached), the common case in production.
 - stacked tricks: obfuscated variants of the robustness seeds (two families each), the attacker's path.
 
-Timings are never asserted; the machine is shared, so read the load line first and rerun when it was busy.
+Each check is timed twice: wall clock (what a caller waits) and the thread's CPU time (what the check costs,
+without the time the scheduler gave other processes: on a shared 2-core machine with a load of 5, wall-clock
+tails are mostly other people's work). Both are printed; the target is read on CPU time when the machine was
+busy. Timings are never asserted; read the load line first and rerun when it was busy.
 """
 
 from __future__ import annotations
@@ -55,9 +58,11 @@ def _percentiles(samples: list[int]) -> dict[str, float]:
             "mean": sum(ordered) / len(ordered) / 1e6}
 
 
-def _time(call: Callable[[], object]) -> int:
-    start = time.perf_counter_ns()
+def _time(call: Callable[[], object], cpu: list[int]) -> int:
+    """Wall-clock nanoseconds of one call; its CPU nanoseconds are appended to ``cpu``."""
+    start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
     call()
+    cpu.append(time.thread_time_ns() - start_cpu)
     return time.perf_counter_ns() - start
 
 
@@ -88,26 +93,28 @@ def main() -> None:
         attacks.append((obfuscate(seed["prompt"], combo, rng), obfuscate(seed.get("negative", ""), combo, rng)))
 
     gc.collect()
-    new_t, base_t, warm_t, attack_t = [], [], [], []
+    names = ("all-new words", "baseline (trivial normalise)", "warm (cached words)", "stacked tricks (2 families)")
+    wall: dict[str, list[int]] = {n: [] for n in names}
+    cpu: dict[str, list[int]] = {n: [] for n in names}
     for k, (prompt, negative) in enumerate(prompts):
-        base_t.append(_time(lambda p=prompt, n=negative: _trivial(p, n, vocab)))
-        new_t.append(_time(lambda p=prompt, n=negative: pf.check(p, n)))
-        warm_t.append(_time(lambda: pf.check(_WARM)))
-        attack_t.append(_time(lambda a=attacks[k]: pf.check(*a)))
+        wall[names[1]].append(_time(lambda p=prompt, n=negative: _trivial(p, n, vocab), cpu[names[1]]))
+        wall[names[0]].append(_time(lambda p=prompt, n=negative: pf.check(p, n), cpu[names[0]]))
+        wall[names[2]].append(_time(lambda: pf.check(_WARM), cpu[names[2]]))
+        wall[names[3]].append(_time(lambda a=attacks[k]: pf.check(*a), cpu[names[3]]))
 
-    rows = {"all-new words": new_t, "baseline (trivial normalise)": base_t, "warm (cached words)": warm_t,
-            "stacked tricks (2 families)": attack_t}
-    figures = {name: _percentiles(samples) for name, samples in rows.items()}
-    base = figures["baseline (trivial normalise)"]
     print(f"\n{args.checks} checks per workload, {args.words} words per all-new prompt (ms per check)")
-    print(f"{'workload':32s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s} {'mean':>7s} {'p99/baseline':>13s}")
-    for name, fig in figures.items():
-        ratio = fig["p99"] / base["p99"] if base["p99"] else float("nan")
-        print(f"{name:32s} {fig['p50']:7.3f} {fig['p90']:7.3f} {fig['p99']:7.3f} {fig['max']:7.3f} "
-              f"{fig['mean']:7.3f} {ratio:12.1f}x")
-    p99 = figures["all-new words"]["p99"]
-    print(f"\ntarget: all-new words p99 < {TARGET_P99_MS} ms: {p99:.3f} ms "
-          f"({'met' if p99 < TARGET_P99_MS else 'NOT met'}; {p99 / TARGET_P99_MS:.0%} of the budget)")
+    for clock, samples in (("wall clock", wall), ("CPU time of the checking thread", cpu)):
+        figures = {name: _percentiles(values) for name, values in samples.items()}
+        base = figures[names[1]]
+        print(f"\n{clock}:\n{'workload':32s} {'p50':>7s} {'p90':>7s} {'p99':>7s} {'max':>7s} {'mean':>7s} "
+              f"{'p99/baseline':>13s}")
+        for name, fig in figures.items():
+            ratio = fig["p99"] / base["p99"] if base["p99"] else float("nan")
+            print(f"{name:32s} {fig['p50']:7.3f} {fig['p90']:7.3f} {fig['p99']:7.3f} {fig['max']:7.3f} "
+                  f"{fig['mean']:7.3f} {ratio:12.1f}x")
+        p99 = figures[names[0]]["p99"]
+        print(f"target: all-new words p99 < {TARGET_P99_MS} ms ({clock}): {p99:.3f} ms "
+              f"({'met' if p99 < TARGET_P99_MS else 'NOT met'}; {p99 / TARGET_P99_MS:.0%} of the budget)")
 
 
 if __name__ == "__main__":

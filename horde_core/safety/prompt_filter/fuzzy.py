@@ -159,7 +159,7 @@ class FuzzyIndex:
             return None
         candidates: set[str] = set()
         index = self._index
-        for key in _deletions(token, 2 if len(token) >= LONG_LENGTH - 2 else 1):
+        for key in _deletions(token, 1):
             found = index.get(key)
             if found:
                 candidates.update(found)

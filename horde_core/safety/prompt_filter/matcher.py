@@ -17,6 +17,7 @@ from horde_core.safety.prompt_filter.hit import Hit
 from horde_core.safety.prompt_filter.normalize import NormalizedText, Token, squeeze
 from horde_core.safety.prompt_filter.resolve import Resolver, Unit
 from horde_core.safety.prompt_filter.terms import Entry, TermSet
+from horde_core.safety.prompt_filter.trie import trie_pattern
 
 __all__ = ["Hit", "Matcher"]
 
@@ -47,15 +48,14 @@ class Matcher:
         containers = [b for b in terms.benign if any(s in b for s in (*terms.substrings, *terms.cjk))]
         benign_cjk = sorted((b for b in containers if not b.isascii()), key=len, reverse=True)
         self._benign_re = self._resolver.benign_re
-        self._benign_cjk_re = re.compile("|".join(map(re.escape, benign_cjk))) if benign_cjk else None
+        self._benign_cjk_re = trie_pattern(benign_cjk)
         self._stream_re = self._alternation([s for s in terms.substrings if len(s) >= _MIN_STREAM])
         self._cjk_re = self._alternation(sorted(terms.cjk, key=len, reverse=True))
         self._pair_words = frozenset(w for rule in terms.pairs for w in rule.a | rule.b)
 
     @staticmethod
     def _alternation(items: list[str] | tuple[str, ...]) -> re.Pattern[str] | None:
-        ordered = sorted(items, key=len, reverse=True)
-        return re.compile("|".join(re.escape(i) for i in ordered)) if ordered else None
+        return trie_pattern(items)
 
     # --- matching a whole text -----------------------------------------------------------------------
     def _units(self, tokens: tuple[Token, ...]) -> list[_Placed]:
@@ -141,7 +141,8 @@ class Matcher:
         hits.extend(self._pairs(units, consumed_by_context))
         hits.extend(self._stream(norm.stream))
         hits.extend(self._cjk(norm))
-        hits.extend(age_hits(norm, self._age_words(norm, units), self._resolver.age_guess))
+        if norm.cjk or any(u.age or not u.source.isalpha() for u, _, _, _ in units):  # anything age-like at all
+            hits.extend(age_hits(norm, self._age_words(norm, units), self._resolver.age_guess))
         return hits
 
     @staticmethod

@@ -80,6 +80,7 @@ def _fold_char(ch: str) -> str:
 
 _FOLD = _FoldTable()
 _FOLD_ROUNDS = 3
+_WORD_CACHE_LIMIT = 20000
 _MAX_FORMS = 24
 _WEIGHT_NUMBER = re.compile(r"(?<=[^\W\d_)\]}])\s*:\s*[-+]?\d*\.?\d+|:\s*[-+]?\d*\.?\d+(?=\s*[)\]}>])")
 _PROMPT_SYNTAX = re.compile(r"[()\[\]{}<>\"'`~^=;,/\\#%&?]+")
@@ -251,6 +252,9 @@ def _clean_raw(raw: str) -> str:
 
 def _word_tokens(word: str, index: int) -> list[Token]:
     """Tokens of one whitespace-separated word of the prompt (a decimal number is one token)."""
+    plain = word.rstrip(",;.")
+    if plain.isascii() and plain.isalpha():  # most words of most prompts: nothing to undo
+        return [Token(token_forms(plain), index, index, raw=plain)]
     tokens: list[Token] = []
     folded = fold_text(word)
     if _MULTI_LEET.search(folded):
@@ -294,8 +298,8 @@ def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str, boo
             fold = fold_text(word)
             cached = (tuple(_word_tokens(word, 0)), fold.replace(" ", ","), fold.rstrip().endswith((",", ";")))
             if word_cache is not None:
-                if len(word_cache) > 20000:
-                    word_cache.clear()
+                if len(word_cache) >= _WORD_CACHE_LIMIT:
+                    del word_cache[next(iter(word_cache))]  # the oldest word: no pause to clear thousands
                 word_cache[word] = cached
         word_tokens, folded_word, ends_tag = cached
         for k, t in enumerate(word_tokens):

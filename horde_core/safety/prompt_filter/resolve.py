@@ -20,6 +20,7 @@ from horde_core.safety.prompt_filter.ages import age_units, age_words, guard_wor
 from horde_core.safety.prompt_filter.fuzzy import FuzzyIndex
 from horde_core.safety.prompt_filter.normalize import Token, squeeze, token_forms
 from horde_core.safety.prompt_filter.terms import Entry, TermSet
+from horde_core.safety.prompt_filter.trie import trie_pattern
 
 __all__ = ["Resolver", "Unit"]
 
@@ -36,7 +37,8 @@ _REPEAT = re.compile(r"([^\W\d_])\1")
 _MIN_AGE_FUZZY_NUMBER = 6  # "twelve", "thirteen"; "tree" must not become "three"
 _MIN_FUZZY_PREFIX = 6  # "déshabill*" forgives "déahabillée"; short stems ("nackt*", "porn*") would match anything
 _MAX_ENDING = 3  # letters after a misspelt prefix: an inflection ("-ée", "-ing"), not another word
-_NUMBERISH = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th)?$")  # kept as written: "3rd" is not "erd"
+# Kept as written for the age patterns: "3rd" is not "erd", and "l2" or "1O" may be 12 and 10 beside a unit.
+_NUMBERISH = re.compile(r"^(?:\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|(?=.*\d)[\dlio|]{2,4})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +94,17 @@ class Resolver:
             starts[p[1::-1]].add(len(p))  # typo tolerance keeps the first letter or swaps the first two
         self._prefix_lengths = {k: sorted(v) for k, v in starts.items()}
         strong_pieces = sorted((w for w in self._compound_vocab if w in self.strong), key=len, reverse=True)
-        self._strong_re = re.compile("|".join(map(re.escape, strong_pieces))) if strong_pieces else None
+        self._strong_re = trie_pattern(strong_pieces)
         self._squeezed = _squeezed_index(self._known)
         self._squeezed_prefixes = _squeezed_index(frozenset(terms.prefixes))
         self._longest_prefix = max((len(p) for p in terms.prefixes), default=0)
+        heads = sorted({p[:3] for p in terms.prefixes if len(p) >= 3})
+        self._prefix_head = trie_pattern(heads)
         containers = [b for b in terms.benign if any(s in b for s in (*terms.substrings, *terms.cjk))]
         benign_latin = sorted((b for b in containers if b.isascii()), key=len, reverse=True)
-        self.benign_re = re.compile("|".join(map(re.escape, benign_latin))) if benign_latin else None
+        self.benign_re = trie_pattern(benign_latin)
         ordered = sorted(terms.substrings, key=len, reverse=True)
-        self._substring_re = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._substring_re = trie_pattern(ordered)
         self._cache: dict[tuple[tuple[str, ...], bool], tuple[Unit, ...]] = {}
 
     def age_guess(self, word: str) -> str | None:
@@ -124,6 +128,8 @@ class Resolver:
         return self.terms.words.get(word, ()) or self.terms.prefixes.get(word, ())
 
     def _prefix_extras(self, form: str) -> list[tuple[Entry, str]]:
+        if self._prefix_head is None or not self._prefix_head.match(form):
+            return []  # most words start like no prefix term: one anchored regex instead of a dozen lookups
         prefixes = self.terms.prefixes
         top = min(len(form), self._longest_prefix)
         return [(e, "prefix") for k in range(3, top + 1) for e in prefixes.get(form[:k], ())]
@@ -151,8 +157,8 @@ class Resolver:
         cached = self._cache.get(key)
         if cached is None:
             cached = self._resolve(token.forms, token.spelled)
-            if len(self._cache) > _CACHE_LIMIT:
-                self._cache.clear()
+            if len(self._cache) >= _CACHE_LIMIT:
+                del self._cache[next(iter(self._cache))]  # first in, first out: no pause to clear thousands
             self._cache[key] = cached
         return cached
 
@@ -160,7 +166,7 @@ class Resolver:
         # The most literal spelling that is a known word wins: "1boy" (a booru count tag) is not "boy".
         exact = next((f for f in forms if f in self._known), None)
         number = self._number_unit(forms)
-        if number and (exact is None or forms[0].endswith(exact)):
+        if number and (exact is None or any(f.endswith(exact) and f[:-len(exact)].isdigit() for f in forms)):
             return number  # "11years" is 11 years, but "80y" in leetspeak is "boy"
         extras = [x for f in forms for x in self._prefix_extras(f)]
         if exact is not None:
@@ -195,7 +201,9 @@ class Resolver:
         if not extras:
             extras = self._fuzzy_prefix(forms)
         if not extras and self._substring_re is not None:
-            for form in dict.fromkeys((*forms, *(squeeze(f) for f in forms))):
+            for form in dict.fromkeys((*forms, *(squeeze(f) for f in forms if _REPEAT.search(f)))):
+                if not self._substring_re.search(form):
+                    continue  # the common case: no distinctive term inside, no benign word to mask
                 cleaned = self.benign_re.sub("|", form) if self.benign_re else form
                 for m in self._substring_re.finditer(cleaned):
                     extras.extend((e, "substring") for e in self.entries_for(m.group()))
@@ -351,7 +359,8 @@ class Resolver:
                     options.append((head[0] + (word != piece), head[1] + 1, [*head[2], word]))
             best[end] = min(options, key=lambda o: (o[0], o[1])) if options else None
         final = best[n]
-        if final is None or not final[2] or (n - final[0]) < _SPELLED_COVER * n:
-            return None
+        covered = sum(len(w) for w in final[2] if len(w) >= 3 or w.isdigit()) if final else 0
+        if final is None or covered < _SPELLED_COVER * n:
+            return None  # one- and two-letter words are free to cut off but cover nothing ("s kid row")
         words = [w for w in final[2] if w.isdigit() or w in self._known or w in self.terms.prefixes]
         return (final[0], words) if words else None
