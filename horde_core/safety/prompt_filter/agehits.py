@@ -39,14 +39,14 @@ def age_entry(age: AgeHit) -> Entry:
 
 
 def _guess_near_numbers(words: list[Placed], guess: Callable[[str], str | None]) -> list[Placed]:
-    """Misspelt age words are guessed only where an age can be: up to three words after a number, and the
-    word before a unit ("twelwe years"); ordinary prompts never pay for the guess."""
+    """Misspelt age words are guessed only where an age can be: up to three words around a number ("gril,
+    10", "10 yaers"), and before a unit ("twelwe years"); ordinary prompts never pay for the guess."""
     units = age_units()
     out = list(words)
     for _ in range(2):  # twice: "twlve yera old" needs "yera" read as a unit before "twlve" is a number
         numeric = [any(c.isdigit() for c in w) or w in number_words() for w, _, _ in out]
         for k, (word, first, last) in enumerate(out):
-            near = any(numeric[max(0, k - 3):k]) or any(w in units for w, _, _ in out[k + 1:k + 3])
+            near = any(numeric[max(0, k - 3):k + 3]) or any(w in units for w, _, _ in out[k + 1:k + 3])
             if near and not numeric[k] and word.isalpha() and len(word) >= 4 and word not in units:
                 better = guess(word)
                 if better:

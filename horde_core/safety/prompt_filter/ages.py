@@ -14,7 +14,7 @@ from functools import cache
 
 from horde_core.safety.prompt_filter._tables import CYRILLIC_TRANSLIT
 
-__all__ = ["AgeHit", "age_units", "age_words", "find_ages", "guard_words", "number_words"]
+__all__ = ["AgeHit", "age_units", "age_words", "find_ages", "guard_words", "number_words", "person_words"]
 
 _WORDS: dict[str, int] = {}
 for _lang in (
@@ -120,6 +120,11 @@ def age_words() -> frozenset[str]:
     objects = {w for w in _NOT_PEOPLE.replace(" ", "|").split("|") if w}
     return (age_units() | frozenset(_CUES.split()) | frozenset(_PERSON.split("|")) | frozenset(numbers)
             | frozenset(_GUARDS.split()) | frozenset(objects))
+
+
+def person_words() -> frozenset[str]:
+    """Words for a person that an age may follow ("girl, 10")."""
+    return frozenset(_PERSON.split("|"))
 
 
 @cache

@@ -195,10 +195,15 @@ def _script_forms(raw: str) -> list[str]:
     return [*translit, homoglyph, raw.casefold()] if homoglyph.isascii() else [*translit, raw.casefold()]
 
 
+def _leetable(word: str) -> bool:
+    """Leetspeak needs a letter or a symbol beside the digits: "n4k3d", "@93", "101!"; "1011" is a number."""
+    return not word.isdigit() and any(c.isalpha() or c in "@$!€£¥" for c in word)  # "1|2" is twelve
+
+
 def _decodings(word: str, literal: bool) -> list[str]:
     """Each trick undone once: leetspeak, separators, decoration, repeats (booru counts on the literal)."""
     out: list[str] = []
-    if _LEET_CHARS.search(word) and not word.isdigit() and any(c.isalpha() for c in word):
+    if _LEET_CHARS.search(word) and _leetable(word):
         out += _leet_variants(word)
         if literal:
             stripped = _LEADING_DIGITS.sub("", word)  # booru counts: "1girl", "2girls"
@@ -217,7 +222,7 @@ def _decodings(word: str, literal: bool) -> list[str]:
 
 def _display(base: str) -> str:
     """The most decoded spelling in one reading (leetspeak with 1 as i, no stars): the letter stream's."""
-    if _LEET_CHARS.search(base) and not base.isdigit() and any(c.isalpha() for c in base):
+    if _LEET_CHARS.search(base) and _leetable(base):
         base = base.translate(tb.LEET_A)
     return base.replace("*", "")
 

@@ -16,7 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from horde_core.safety.prompt_filter.ages import age_units, age_words, guard_words
+from horde_core.safety.prompt_filter.ages import age_units, age_words, guard_words, person_words
 from horde_core.safety.prompt_filter.fuzzy import FuzzyIndex
 from horde_core.safety.prompt_filter.normalize import Token, squeeze, token_forms
 from horde_core.safety.prompt_filter.terms import Entry, TermSet
@@ -31,9 +31,10 @@ _CACHE_LIMIT = 50000
 _MIN_COMPOUND = 6
 _SPELLED_WINDOW = 20
 _SPELLED_COVER = 0.5  # a spelt-out run must be at least half known words to be cut into them
-_MIN_TYPO_PIECE, _MAX_TYPO_PIECE, _MAX_TYPO_CUT = 4, 10, 30  # bounds on typo guesses inside a spelt-out run
+_MIN_TYPO_PIECE, _MAX_TYPO_PIECE, _MAX_TYPO_CUT = 4, 14, 30  # bounds on typo guesses inside a spelt-out run
 _NUMBER_UNIT = re.compile(r"^(\d{1,4})([^\W\d_].*)$")
 _REPEAT = re.compile(r"([^\W\d_])\1")
+_TRIPLE = re.compile(r"([^\W\d_])\1\1")
 _MIN_AGE_FUZZY_NUMBER = 6  # "twelve", "thirteen"; "tree" must not become "three"
 _MIN_FUZZY_PREFIX = 6  # "déshabill*" forgives "déahabillée"; short stems ("nackt*", "porn*") would match anything
 _MAX_ENDING = 3  # letters after a misspelt prefix: an inflection ("-ée", "-ing"), not another word
@@ -70,8 +71,9 @@ class Resolver:
         self._known = terms.vocab | self._ages
         strength = {w: max(e.weight for e in es) for w, es in terms.words.items()}
         self._fuzzy = FuzzyIndex(terms.fuzzy_words, terms.benign, terms.fuzzy_wide, terms.fuzzy_aliases, strength)
-        self._age_fuzzy = FuzzyIndex((w for w in self._ages if w in self._units or w in guard_words()
-                                      or len(w) >= _MIN_AGE_FUZZY_NUMBER), terms.benign)
+        # Only ever asked beside a number, so real words near an age word ("gril" is French) cost nothing.
+        self._age_fuzzy = FuzzyIndex(w for w in self._ages if w in self._units or w in guard_words()
+                                     or w in person_words() or len(w) >= _MIN_AGE_FUZZY_NUMBER)
         # Pieces of run-together words: 4+ letters, or one of a few core short terms; three-letter words
         # like "ero" or "ass" would split half the dictionary of other languages ("adultero", "assassina").
         self._compound_vocab = frozenset(w for w in terms.words if len(w) >= 4) | _SHORT_PIECES | FILLERS
@@ -90,8 +92,8 @@ class Resolver:
         self._prefix_fuzzy = FuzzyIndex(long_prefixes, terms.benign)
         starts: dict[str, set[int]] = defaultdict(set)
         for p in long_prefixes:
-            starts[p[:2]].add(len(p))
-            starts[p[1::-1]].add(len(p))  # typo tolerance keeps the first letter or swaps the first two
+            starts[p[0]].add(len(p))
+            starts[p[1]].add(len(p))  # typo tolerance keeps the first letter or swaps the first two
         self._prefix_lengths = {k: sorted(v) for k, v in starts.items()}
         strong_pieces = sorted((w for w in self._compound_vocab if w in self.strong), key=len, reverse=True)
         self._strong_re = trie_pattern(strong_pieces)
@@ -110,7 +112,9 @@ class Resolver:
     def age_guess(self, word: str) -> str | None:
         """The age word a misspelt word beside a number stands for ("yaers", "twelwe", "whiksy"), or None;
         asked by the age detector only near numbers, so ordinary prompts do not pay for it."""
-        return None if word in self._known else self._age_fuzzy.lookup(word)
+        if word in self._known:
+            return None
+        return self._age_fuzzy.lookup(word) or (self._age_fuzzy.lookup(squeeze(word)) if _TRIPLE.search(word) else None)
 
     def typo_guess(self, word: str) -> str | None:
         """What typo tolerance alone would make of a real word (a term, or a prefix term with its "*"), or
@@ -166,14 +170,20 @@ class Resolver:
         # The most literal spelling that is a known word wins: "1boy" (a booru count tag) is not "boy".
         exact = next((f for f in forms if f in self._known), None)
         number = self._number_unit(forms)
+        if number and exact is not None and len(exact) == 1:  # "80yyy" squeezes to "y": "boy" in leetspeak
+            exact = next((f for f in forms if f in self._known and len(f) > 1), exact)
         if number and (exact is None or any(f.endswith(exact) and f[:-len(exact)].isdigit() for f in forms)):
             return number  # "11years" is 11 years, but "80y" in leetspeak is "boy"
         extras = [x for f in forms for x in self._prefix_extras(f)]
-        if exact is not None:
+        if exact is not None and not (_TRIPLE.search(forms[-1]) and exact == squeeze(exact) != forms[0]):
             return (self._unit(exact, "exact", forms[-1], extras),)
-        repeated = self._repeats(forms, extras)  # before the benign list: "fffilllle" squeezes to "file"
+        # Deliberate repeats compare squeezed on both sides, strong terms first ("tttteeeeeen" squeezes to
+        # "ten", which is a number as well as "teen"), and before the benign list ("fffilllle": "file").
+        repeated = self._repeats(forms, extras)
         if repeated:
             return repeated
+        if exact is not None:
+            return (self._unit(exact, "exact", forms[-1], extras),)
         if any(f in self.terms.benign for f in forms):
             return (Unit(frozenset(), (), "", forms[-1]),)
         stems = {s for f in forms for s in self._stems(f)}
@@ -207,12 +217,12 @@ class Resolver:
                 cleaned = self.benign_re.sub("|", form) if self.benign_re else form
                 for m in self._substring_re.finditer(cleaned):
                     extras.extend((e, "substring") for e in self.entries_for(m.group()))
-        return (Unit(frozenset(), tuple(extras), "", forms[0] if _NUMBERISH.match(forms[0]) else forms[-1]),)
+        return (Unit(frozenset(), tuple(extras), "", next((f for f in forms if _NUMBERISH.match(f)), forms[-1])),)
 
     def _fuzzy_prefix(self, forms: tuple[str, ...]) -> list[tuple[Entry, str]]:
         """A typo in the stem of a prefix term ("nakctes" for "nackt*", "pedofhile" for "pedophil*")."""
         for form in forms:
-            lengths = self._prefix_lengths.get(form[:2])
+            lengths = self._prefix_lengths.get(form[:1])
             if not lengths or not form.isalpha():
                 continue
             for length in lengths:
@@ -248,7 +258,7 @@ class Resolver:
 
     def _number_unit(self, forms: tuple[str, ...]) -> tuple[Unit, ...]:
         """"12yo", "12y34r5", "9yyyyo", "11 let": a number glued to an age unit is two words."""
-        for form in forms[:3]:
+        for form in forms:
             match = _NUMBER_UNIT.match(form)
             if match:
                 number, rest = match.groups()
