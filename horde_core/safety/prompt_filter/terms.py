@@ -236,7 +236,12 @@ def _fuzzy_words(data: dict[str, Any], key: str) -> frozenset[str]:
                     words.add(spelt[0])
                 elif len(spelt) > 1 and weight >= 0.8:  # "litle girl": the words of strong phrases
                     words.update(spelt)
-    for raw in data.get("pairs", []) if key == "fuzzy_sections" else ():
-        if isinstance(raw, dict):
-            words.update(_key(w)[0][0] for w in (*raw.get("a", ()), *raw.get("b", ())))
+    if key == "fuzzy_sections":
+        for raw in data.get("pairs", []):
+            if isinstance(raw, dict):
+                words.update(_key(w)[0][0] for w in (*raw.get("a", ()), *raw.get("b", ())))
+        # The words of safe phrases tolerate typos too ("bbay pnik" is still "baby pink"): an attacker gains
+        # nothing from misspelling them, since the plain phrase is there to be written.  Adult context does
+        # not: a misspelt "chambre" must not become "hombre" and explain a child away.
+        words.update(w for term in _strings(data, "safe_phrases") for w in _key(term)[0] if len(w) >= 4)
     return frozenset(words)
