@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import random
+from pathlib import Path
 
 import pytest
 
 from horde_core.safety.prompt_filter import PromptFilter
+from horde_core.safety.prompt_filter.evaluate import main
 from horde_core.safety.prompt_filter.obfuscate import FAMILIES, obfuscate
 from horde_core.safety.prompt_filter.readings import readings
-from horde_core.safety.prompt_filter.robustness import DEV_SEEDS, TARGETS, combos, report, run
+from horde_core.safety.prompt_filter.robustness import DEV_SEEDS, HOLDOUT_SEEDS, TARGETS, combos, report, run
 
 
 def test_every_family_changes_a_prompt_and_a_seed_reproduces_it() -> None:
@@ -60,8 +62,9 @@ def test_alternation_evidence_blocks_but_is_never_rewritten(pf: PromptFilter) ->
     assert not pf.check("a [red|blue] dress, [woman|man] on a beach").blocked
 
 
-def test_seeded_sample_meets_the_targets(pf: PromptFilter) -> None:
-    result = run(DEV_SEEDS, pf, variants=1, sample=36)
+@pytest.mark.parametrize("seeds", [DEV_SEEDS, HOLDOUT_SEEDS], ids=["dev", "holdout"])
+def test_seeded_sample_meets_the_targets(pf: PromptFilter, seeds: Path) -> None:
+    result = run(seeds, pf, variants=1, sample=36)
     figures = result.figures()
     assert result.pooled(1).total > 100 and result.pooled(2).total > 500
     assert figures["single_recall"] >= TARGETS["single_recall"], result.misses[:10]
@@ -75,3 +78,11 @@ def test_report_prints_families_pairs_and_seeds(pf: PromptFilter) -> None:
     text = out.getvalue()
     assert "single families recall" in text and "pair recall (row + column)" in text
     assert all(family in text for family in FAMILIES) and "by seed" in text
+
+
+def test_evaluate_without_files_prints_both_labelled_sets_and_both_robustness_tables() -> None:
+    out = io.StringIO()
+    assert main(["--variants", "0"], out) == 0
+    text = out.getvalue()
+    assert "prompts.jsonl" in text and "holdout.jsonl" in text
+    assert "== robustness: robust_dev.jsonl" in text and "== robustness: robust_holdout.jsonl" in text
