@@ -91,9 +91,9 @@ class Resolver:
                          and any(e.group in ("underage", "sexual") and e.weight >= 1.0 for e in es)]
         self._prefix_fuzzy = FuzzyIndex(long_prefixes, terms.benign)
         starts: dict[str, set[int]] = defaultdict(set)
-        for p in long_prefixes:
-            starts[p[0]].add(len(p))
-            starts[p[1]].add(len(p))  # typo tolerance keeps the first letter or swaps the first two
+        for p in long_prefixes:  # the first two letters as a typo may leave them: kept, swapped, one lost
+            for head in (p[:2], p[1::-1], p[0] + p[2]):
+                starts[head].add(len(p))
         self._prefix_lengths = {k: sorted(v) for k, v in starts.items()}
         strong_pieces = sorted((w for w in self._compound_vocab if w in self.strong), key=len, reverse=True)
         self._strong_re = trie_pattern(strong_pieces)
@@ -222,8 +222,11 @@ class Resolver:
     def _fuzzy_prefix(self, forms: tuple[str, ...]) -> list[tuple[Entry, str]]:
         """A typo in the stem of a prefix term ("nakctes" for "nackt*", "pedofhile" for "pedophil*")."""
         for form in forms:
-            lengths = self._prefix_lengths.get(form[:1])
-            if not lengths or not form.isalpha():
+            if len(form) < _MIN_FUZZY_PREFIX - 1 or not form.isalpha():
+                continue
+            get = self._prefix_lengths.get
+            lengths = sorted({*get(form[:2], ()), *get(form[0] + form[2], ())})
+            if not lengths:
                 continue
             for length in lengths:
                 for k in (length, length - 1, length + 1):
