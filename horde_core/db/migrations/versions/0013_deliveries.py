@@ -1,6 +1,6 @@
 """deliveries: where the bot owes each accepted request's result, so restarts and long queues lose nothing
 
-Revision ID: 0013_i14
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-06 02:26:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 02:26:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_i14"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
