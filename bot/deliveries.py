@@ -186,7 +186,8 @@ class Deliveries:
             community=guild_settings.scope(guild) if guild else "", channel=str(interaction.channel_id or ""),
             recipient=str(interaction.user.id), application=str(interaction.application_id),
             token=interaction.token, token_expires=self.service.clock.now() + TOKEN_LIFETIME - TOKEN_MARGIN,
-            message=str(reply), private=private, context={"long_queues": long_queues, **(context or {})})
+            message=str(reply), private=private,
+            context={"long_queues": long_queues, "locale": str(interaction.locale), **(context or {})})
 
     def spec_for_message(self, message: discord.Message, feature: str,
                          context: dict[str, Any] | None = None) -> DeliverySpec:

@@ -19,6 +19,9 @@ HINTS = {
     "TooManyPrompts": "Wait for your running requests to finish, then try again.",
     "RateLimited": "Slow down a little and try again in a few seconds.",
     "CorruptPrompt": "This prompt is against the rules of this community.",
+    "TooManyInFlight": "Your earlier requests here are still running; send this again when one is done.",
+    "DailyQuota": "The count covers the last 24 hours, so room frees up as your earliest images of the day age out; "
+                  "some roles may get a larger quota (see `/settings quotas list`).",
 }
 
 

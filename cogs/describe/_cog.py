@@ -17,26 +17,11 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError, explain, reply_private
 from bot.guards import refusal, refuse_after_defer
+from bot.images import pick_image
 from bot.members import CLIENT_AGENT, proxied_account
 from horde_core.service.schemas import AlchemyRequestSpec
 
 from ._delivery import FEATURE, Descriptions
-
-MAX_IMAGE_BYTES = 8 * 1024 * 1024
-
-
-def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
-    """The first attachment we can describe, or a refusal saying what would work."""
-    if not attachments:
-        raise UserFacingError("That message has no attached image to describe.")
-    images = [a for a in attachments if (a.content_type or "").startswith("image/")]
-    if not images:
-        kind = attachments[0].content_type or "an unknown kind of file"
-        raise UserFacingError(f"I can describe images only (PNG, JPEG, WebP…); that is {kind}.")
-    small = [a for a in images if a.size <= MAX_IMAGE_BYTES]
-    if not small:
-        raise UserFacingError("That image is larger than 8 MB. Try a smaller copy of it.")
-    return small[0]
 
 
 class DescribeCog(commands.Cog, name="Describe"):

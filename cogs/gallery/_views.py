@@ -1,9 +1,9 @@
 """Gallery buttons: newer/older, star, and running a result again. Paging and starring are DynamicItems with
 their state in the custom_id (owner, favourites-only, position), so they work after a restart.
 
-Re-run and Vary are the generate feature's own restart-proof buttons (`gen:retry:<request>` runs the same
-request again, seed included; `gen:vary:<job>:<n>` starts img2img from the image): the gallery offers them
-and /generate delivers, so there is one delivery path.
+Run again, Vary and Remix are the generate feature's own restart-proof buttons (ids from `bot.result_actions`:
+Run again draws this one image again exactly, with its seed and model; Vary starts img2img from it; Remix asks
+for a prompt and strength first): the gallery offers them and /generate delivers, so there is one delivery path.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import discord
 
 from bot.errors import reply_private
 from bot.i18n import tr
+from bot.result_actions import exact_id, remix_id, vary_id
 from horde_core.service import GalleryPage
 
 
@@ -65,16 +66,6 @@ class StarButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             await _cog(interaction).star(interaction, self)
 
 
-def rerun_id(request_id: str) -> str:
-    """The generate feature's Retry button: the same request again, seed included."""
-    return f"gen:retry:{request_id}"
-
-
-def vary_id(job_id: str) -> str:
-    """The generate feature's Vary button: img2img from the image (the first attachment of this message)."""
-    return f"gen:vary:{job_id}:0"
-
-
 def page_view(interaction: discord.Interaction, page: GalleryPage, user_id: int, favourites: bool
               ) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
@@ -89,10 +80,12 @@ def page_view(interaction: discord.Interaction, page: GalleryPage, user_id: int,
     view.add_item(StarButton(user_id, favourites, page.index, entry.job_id, not entry.favourite,
                              tr(interaction, "Unstar") if entry.favourite else tr(interaction, "Star")))
     view.add_item(discord.ui.Button(label=tr(interaction, "Run again"), emoji="🔁", style=discord.ButtonStyle.success,
-                                    custom_id=rerun_id(entry.request_id), row=1))
+                                    custom_id=exact_id(entry.job_id), row=1))
     if entry.has_image:
         view.add_item(discord.ui.Button(label=tr(interaction, "Vary"), emoji="🎨", style=discord.ButtonStyle.secondary,
                                         custom_id=vary_id(entry.job_id), row=1))
+        view.add_item(discord.ui.Button(label=tr(interaction, "Remix"), emoji="🎛️",
+                                        style=discord.ButtonStyle.secondary, custom_id=remix_id(entry.job_id), row=1))
     return view
 
 

@@ -1,4 +1,5 @@
-"""/generate and its result buttons (Reroll, Vary, Delete, Cancel, Retry)."""
+"""/generate, its result buttons (Reroll, Vary, Run again, Remix, Star, Info, Rate, Enhance, Delete, Cancel,
+Retry) and the "Remix image" and "Upscale image" message menus."""
 
 from ._cog import GenerateCog
 from ._views import DYNAMIC_ITEMS

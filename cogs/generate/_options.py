@@ -41,6 +41,8 @@ class GenerateOptions:
     sampler: str | None = None
     strength: float | None = None
     share: bool = False
+    lora: str = ""  # a catalogue entry's name (see _catalogue.py)
+    ti: str = ""
 
 
 def build_request(opts: GenerateOptions, settings: GuildSettings, *, nsfw_allowed: bool, source_b64: str | None,
@@ -48,13 +50,14 @@ def build_request(opts: GenerateOptions, settings: GuildSettings, *, nsfw_allowe
     """The core's image request as a dict; refuses anything past the guild's limits, naming the limit."""
     width, height = dimensions(opts.size, settings["default_size"])
     if max(width, height) > settings["max_size"]:
-        raise UserFacingError(f"This server allows images up to {settings['max_size']} pixels wide or high; "
-                              f"`{opts.size}` would be {width}x{height}. Pick a smaller size.")
+        raise UserFacingError("This server allows images up to {max_size} pixels wide or high; `{size}` would be "
+                              "{width}x{height}. Pick a smaller size.", max_size=settings["max_size"], size=opts.size,
+                              width=width, height=height)
     steps = opts.steps or settings["default_steps"]
     if steps > settings["max_steps"]:
-        raise UserFacingError(f"This server allows at most {settings['max_steps']} steps.")
+        raise UserFacingError("This server allows at most {steps} steps.", steps=settings["max_steps"])
     if opts.images > settings["max_images"]:
-        raise UserFacingError(f"This server allows at most {settings['max_images']} images per request.")
+        raise UserFacingError("This server allows at most {images} images per request.", images=settings["max_images"])
     prompt = opts.prompt.strip()
     if opts.negative.strip():
         prompt = f"{prompt} ### {opts.negative.strip()}"

@@ -11,7 +11,8 @@ from typing import Any
 
 import discord
 
-from bot.errors import reply_private
+from bot.errors import explain, reply_private
+from bot.i18n import tr
 from horde_core.service import HordeError
 from horde_core.service.schemas import RateSpec
 
@@ -28,9 +29,10 @@ async def _next_prompt(interaction: discord.Interaction, request_id: str, user_i
     ids = [g.id for g in status.generations if not g.censored]
     rated = await service.rated_by(user_id, ids)
     pending = [i for i in ids if i not in rated]
-    thanks = f"Thanks! You earned {earned} kudos. " if earned else ""
+    thanks = tr(interaction, "Thanks! You earned {kudos} kudos.", kudos=earned) + " " if earned else ""
     if not pending:
-        return {"content": f"{thanks}Every image of this request is rated.", "view": None, "attachments": []}
+        return {"content": thanks + tr(interaction, "Every image of this request is rated."), "view": None,
+                "attachments": []}
     job_id = pending[0]
     view = discord.ui.View(timeout=None)
     for score in range(1, 11):
@@ -39,15 +41,16 @@ async def _next_prompt(interaction: discord.Interaction, request_id: str, user_i
         view.add_item(item)
     data = await service.image_bytes(job_id) or b""
     position = ids.index(job_id) + 1
-    return {"content": f"{thanks}How good is image {position} of {len(ids)}? (1 = poor, 10 = superb)", "view": view,
+    return {"content": thanks + tr(interaction, "How good is image {position} of {total}? (1 = poor, 10 = superb)",
+                                   position=position, total=len(ids)), "view": view,
             "attachments": [discord.File(io.BytesIO(data), filename=f"image-{position}.webp")]}
 
 
 class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gen:rate:(?P<rid>[0-9a-f-]{36})"):
     """On a result: the requester rates their images (privately), for kudos."""
 
-    def __init__(self, request_id: str) -> None:
-        super().__init__(discord.ui.Button(label="Rate", emoji="⭐", style=discord.ButtonStyle.secondary,
+    def __init__(self, request_id: str, label: str = "Rate") -> None:
+        super().__init__(discord.ui.Button(label=label, emoji="⭐", style=discord.ButtonStyle.secondary,
                                            custom_id=f"gen:rate:{request_id}"))
         self.request_id = request_id
 
@@ -60,7 +63,8 @@ class RateButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"gen:
         user = await interaction.client.member_user(interaction.user)  # type: ignore[attr-defined]
         outline = await service.request_outline(self.request_id)
         if outline["user_id"] != user.id:
-            await reply_private(interaction, "Only the member who asked for these images can rate them here.")
+            await reply_private(interaction, tr(interaction, "Only the member who asked for these images can rate them "
+                                                             "here."))
             return
         prompt = await _next_prompt(interaction, self.request_id, user.id)
         files = prompt.pop("attachments")
@@ -87,7 +91,7 @@ class ScoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
             earned = await service.rate_own(user, outline["request_id"], RateSpec.model_validate(
                 {"ratings": [{"id": self.job_id, "rating": self.score}]}), client_agent="hordebot:0.1:discord")
         except HordeError as exc:
-            await reply_private(interaction, exc.message)
+            await reply_private(interaction, explain(exc, interaction))
             return
         await interaction.response.edit_message(**await _next_prompt(interaction, outline["request_id"], user.id,
                                                                      earned))

@@ -44,6 +44,10 @@ async def owns_result(conn: AsyncConnection, user_id: int, job_id: str) -> bool:
     return await conn.scalar(select(J.id).where(and_(J.id == job_id, *_results(user_id, False)[0]))) is not None
 
 
+async def is_favourite(conn: AsyncConnection, user_id: int, job_id: str) -> bool:
+    return await conn.scalar(select(F.job_id).where(F.user_id == user_id, F.job_id == job_id)) is not None
+
+
 async def set_favourite(conn: AsyncConnection, user_id: int, job_id: str, favourite: bool, now: float) -> None:
     if not favourite:
         await conn.execute(delete(_favourites).where(F.user_id == user_id, F.job_id == job_id))

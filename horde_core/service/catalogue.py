@@ -144,6 +144,10 @@ class CatalogueMixin(ServiceBase):
         return Compatibility(False, entry, family, f"The {what} `{entry.name}` is made for {entry.family} models, "
                              f"and `{model}` is a {family} model. Pick a {entry.family} model or another {what}.")
 
+    def model_family(self, model: str) -> str | None:
+        """The base family of a known image model (what its LoRAs must be made for); None for custom models."""
+        return self.reference.family(model) if model else None
+
     def models_of_family(self, family: str) -> list[str]:
         """Known image models of a base family (what a request with a LoRA of that family may run on)."""
         return [m.name for m in self.reference.models("image") if m.family == family]

@@ -59,3 +59,13 @@ class GalleryMixin(ServiceBase):
             if not await gallery.owns_result(conn, user_id, job_id):
                 raise NotFound("That result is not one of yours.", rc="ResultNotFound")
             await gallery.set_favourite(conn, user_id, job_id, favourite, self.clock.now())
+
+    async def toggle_favourite(self, user_id: int, job_id: str) -> bool:
+        """Star one of the member's own results, or unstar it when it was starred; True when it is starred now.
+        Anyone else's result is NotFound."""
+        async with self.db.transaction() as conn:
+            if not await gallery.owns_result(conn, user_id, job_id):
+                raise NotFound("That result is not one of yours.", rc="ResultNotFound")
+            starred = not await gallery.is_favourite(conn, user_id, job_id)
+            await gallery.set_favourite(conn, user_id, job_id, starred, self.clock.now())
+        return starred

@@ -59,7 +59,29 @@ class ResultsMixin(ServiceBase):
                 await self.store.get(imported.image_key)
         if job is None:
             raise RequestNotFound(f"Job {job_id} not found.")
-        return await self.request_outline(job.request_id), await self.image_bytes(job.id)
+        outline = await self.request_outline(job.request_id)
+        # the image's own seed and model: what an exact re-run of this one image needs
+        outline.update(job_id=job.id, job_seed=job.seed or "", job_model=job.model or "",
+                       job_censored=bool(job.censored))
+        return outline, await self.image_bytes(job.id)
+
+    async def request_source(self, request_id: str) -> bytes | None:
+        """The source image an img2img (or painting) request started from, None when it had none."""
+        async with self.db.read() as conn:
+            row = await lifecycle.request_row(conn, parse_request_id(request_id))
+        if row is None:
+            raise RequestNotFound(f"Request {request_id} not found.")
+        return await self.store.get(row.source_image) if row.source_image else None
+
+    async def form_image(self, request_id: str, form: str) -> bytes | None:
+        """The image an alchemist made for one image form of an interrogation (an upscale, a face fix, a
+        background removal); None until it is done, or once pruned."""
+        async with self.db.read() as conn:
+            jobs = await lifecycle.jobs_of(conn, parse_request_id(request_id))
+        job = next((j for j in jobs if j.form == form and j.state == "done"), None)
+        if job is None or not job.image_key or job.pruned:
+            return None
+        return await self.store.get(job.image_key)
 
     async def jobs_since(self, user_id: int, kind: str, since: float) -> int:
         """Jobs a user asked for since a moment (daily limits count these)."""

@@ -35,7 +35,7 @@ async def test_gallery_pages_stars_and_survives_a_restart(h: DiscordHarness, ser
     assert shown.embeds[0]["footer"]["text"] == "1 of 2"
     user = h.member(1).id
     assert f"gal:star:{user}:0:0:{second}:1" in shown.custom_ids
-    assert f"gen:vary:{second}:0" in shown.custom_ids and any(c.startswith("gen:retry:") for c in shown.custom_ids)
+    assert {f"gen:vary:{second}:0", f"gen:exact:{second}", f"gen:remix:{second}"} <= set(shown.custom_ids)
 
     await h.restart(build_bot(config, service))
     older = await h.click(shown, f"gal:go:{user}:0:1:o", user=h.member(1))
@@ -48,13 +48,14 @@ async def test_gallery_pages_stars_and_survives_a_restart(h: DiscordHarness, ser
     unstarred = await h.click(favourites, f"gal:star:{user}:1:0:{first}:0", user=h.member(1))
     assert "starred no images" in unstarred.original.content and unstarred.original.custom_ids == []
 
-    # run it again: the generate feature's Retry button answers (the same request, paid by the member)
+    # run it again: the generate feature's Run again answers (this image exactly: its seed, paid by the member)
     current = starred.original  # the first gallery message, now showing the red fox
-    rerun = next(c for c in current.custom_ids if c.startswith("gen:retry:"))
+    seed = next(f["value"] for f in current.embeds[0]["fields"] if f["name"] == "Seed")
     serving = asyncio.create_task(worker.serve(len(worker.served) + 1))
-    again = await h.click(current, rerun, user=h.member(1))
+    again = await h.click(current, f"gen:exact:{first}", user=h.member(1))
     await serving
     assert again.original.embeds[0]["description"] == "a red fox" and again.original.files and not again.ephemeral
+    assert {f["name"]: f["value"] for f in again.original.embeds[0]["fields"]}["Seed"] == seed
     member = await service.user_for_identity(f"discord:{h.member(1).id}", "m")
     assert member.kudos == config.bot.starting_kudos - 3 * 9  # two /generate and the run again
 

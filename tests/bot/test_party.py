@@ -12,11 +12,14 @@ from tests.bot.test_generate import MODEL, _worker
 from tests.helpers import assert_books_balance
 
 
-async def _entry(h: DiscordHarness, worker, prompt: str, member_index: int) -> str:  # type: ignore[no-untyped-def]
+async def _entry(h: DiscordHarness, worker, prompt: str, member_index: int  # type: ignore[no-untyped-def]
+                 ) -> tuple[str, dict[str, str]]:
+    """A /generate in the party's channel: the job id and the result's embed fields."""
     serving = asyncio.create_task(worker.serve(len(worker.served) + 1))
     rec = await h.slash("generate", {"prompt": prompt, "model": MODEL}, user=h.member(member_index))
     await serving
-    return next(c for c in rec.original.custom_ids if c.startswith("gen:vary:")).split(":")[2]
+    fields = {f["name"]: f["value"] for f in rec.original.embeds[0]["fields"]}
+    return next(c for c in rec.original.custom_ids if c.startswith("gen:vary:")).split(":")[2], fields
 
 
 async def test_a_party_pays_themed_entries_and_posts_its_summary(h: DiscordHarness, service: HordeService,
@@ -40,24 +43,25 @@ async def test_a_party_pays_themed_entries_and_posts_its_summary(h: DiscordHarne
 
     worker = await _worker(service, server)
     channel = str(h.channel.id)
-    off = await _entry(h, worker, "a cat", 1)
-    assert await service.party_entry(off, channel) is None
-    first = await _entry(h, worker, "a red dragon", 1)
+    off, shown = await _entry(h, worker, "a cat", 1)
+    assert "🎉 Party" not in shown and await service.party_entry(off, channel) is None  # off theme
     paid_before = await kudos(service, member)
-    assert (await service.party_entry(first, channel)).award == 5  # type: ignore[union-attr]
+    first, shown = await _entry(h, worker, "a red dragon", 1)  # the delivery entered it and says so
+    assert shown["🎉 Party"] == "+5 kudos for entering the party"
+    assert await kudos(service, member) == paid_before - 9 + 5
+    assert await service.party_entry(first, channel) is None  # one award per image
     status = await h.slash("party status", user=member)
     fields = {f["name"]: f["value"] for f in status.embeds[0]["fields"]}
     assert status.ephemeral and fields["Budget left"] == "4 / 9" and fields["Entries"] == "1"
 
-    second = await _entry(h, worker, "dragon eggs", 2)
-    award = await service.party_entry(second, channel)
-    assert award is not None and award.award == 4 and award.ended
+    _, shown = await _entry(h, worker, "dragon eggs", 2)
+    assert shown["🎉 Party"] == "+4 kudos for entering the party"  # the rest of the budget, which ends it
     await service.events.settle()  # the summary is posted by the bot's "party_ended" handler
     summary = h.sent(h.channel)[-1].embeds[0]
     fields = {f["name"]: f["value"] for f in summary["fields"]}
     assert "budget is spent" in summary["title"] and fields["Kudos paid"] == "9" and fields["Entries"] == "2"
     assert f"<@{member.id}>: 1 entries, 5 kudos" in fields["Top entrants"]
-    assert await kudos(service, member) == paid_before + 5
+    assert await kudos(service, member) == paid_before - 9 + 5
     assert await kudos(service, host) == before - 9  # exactly the budget, nothing returned
     gone = await h.slash("party end", user=host)
     assert gone.ephemeral and "No party" in gone.content
