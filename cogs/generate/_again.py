@@ -44,10 +44,10 @@ class RemixModal(discord.ui.Modal):
         self.source = source  # a job id (str) or a discord.Attachment
         self.prompt: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=tr(interaction, "Prompt")[:45], style=discord.TextStyle.paragraph, default=prompt[:1000] or None,
-            max_length=1000, required=True)
+            max_length=1000, required=True, custom_id="remix-prompt")
         self.strength: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=tr(interaction, "Strength: 0.01 (close) to 1 (far)")[:45], default=str(requests.DEFAULT_STRENGTH),
-            max_length=MAX_STRENGTH_TEXT, required=True)
+            max_length=MAX_STRENGTH_TEXT, required=True, custom_id="remix-strength")
         self.add_item(self.prompt)
         self.add_item(self.strength)
 

@@ -19,6 +19,7 @@ from bot.errors import UserFacingError
 from bot.settings import scope
 from horde_core.service import CatalogueItem as Entry
 
+MAX_MODELS = 50  # what the core accepts in one request
 NEGATIVE_HINTS = ("neg", "bad")  # how negative embeddings are named: EasyNegative, badhandv4, ng_deepnegative
 
 
@@ -86,4 +87,4 @@ def apply(request: dict[str, Any], picked: list[Entry], default_model: str, fami
     if default_model and family_of(default_model) == family:
         request["models"] = [default_model]
     else:
-        request["models"] = models_of_family(family)
+        request["models"] = models_of_family(family)[:MAX_MODELS]

@@ -1248,6 +1248,33 @@ class DiscordHarness:
         record = await self.dispatch(payload, user=member, raise_errors=raise_errors, max_wait=max_wait)
         return record.choices
 
+    async def context_menu(
+        self,
+        name: str,
+        target: InteractionRecord | SentMessage | discord.Message | dict[str, Any],
+        *,
+        user: discord.abc.User | int | None = None,
+        locale: str = "en-US",
+        raise_errors: bool = True,
+        max_wait: float | None = None,
+        wait: bool = True,
+    ) -> InteractionRecord:
+        """``user`` picks Apps > ``name`` on a message (what ``target`` refers to, as for ``click``): the message
+        context menu's payload, with the message resolved as Discord sends it. Refuses a menu the bot did not
+        register, or a slash command's name."""
+        tree = self._state._command_tree
+        message = copy.deepcopy(self._message_for(target))
+        channel = self.bot.get_channel(int(message["channel_id"])) or self.channel
+        menu = tree.get_command(name, guild=channel.guild, type=discord.AppCommandType.message) or tree.get_command(
+            name, type=discord.AppCommandType.message)
+        if menu is None:
+            raise HarnessError(f"no message context menu called {name!r}")
+        member = self._member(user, channel.guild)
+        payload = self._base_payload(2, member=member, channel=channel, locale=locale, guild_locale=locale)
+        payload["data"] = {"id": str(self._command_id(name, None)), "name": name, "type": 3,
+                           "target_id": str(message["id"]), "resolved": {"messages": {str(message["id"]): message}}}
+        return await self.dispatch(payload, user=member, raise_errors=raise_errors, max_wait=max_wait, wait=wait)
+
     def _message_for(self, target: Any, custom_id: str | None = None) -> dict[str, Any]:
         """The current JSON of the message ``target`` refers to (preferring one that carries ``custom_id``)."""
         if isinstance(target, InteractionRecord):
@@ -1492,17 +1519,20 @@ class DiscordHarness:
         *,
         channel: discord.abc.GuildChannel | discord.Thread | None = None,
         member: discord.abc.User | int | None = None,
+        files: Sequence[CapturedFile] = (),
         raise_errors: bool = True,
         max_wait: float | None = None,
     ) -> discord.Message:
-        """``member`` posts ``content`` in ``channel`` (a thread works too); waits for the ``on_message`` listeners
-        (like ``dpytest.message``, but bounded by ``max_wait`` and raising what the listeners raised)."""
+        """``member`` posts ``content`` in ``channel`` (a thread works too), with ``files`` attached (readable with
+        ``attachment.read()``); waits for the ``on_message`` listeners (like ``dpytest.message``, but bounded by
+        ``max_wait`` and raising what the listeners raised)."""
         target = channel or self.channel
         author = self._member(member, target.guild)
+        attachments = [discord.Attachment(data=self._attachment_json(f), state=self._state) for f in files]  # type: ignore[arg-type]
         posted: list[discord.Message] = []
         tracker = await self._run_tracked(
             f"message {content[:30]!r}",
-            lambda: posted.append(dpy_backend.make_message(content, author, target)),
+            lambda: posted.append(dpy_backend.make_message(content, author, target, attachments=attachments)),
             max_wait,
         )
         if raise_errors and tracker.errors:

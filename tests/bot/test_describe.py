@@ -23,17 +23,27 @@ def png(colour: tuple[int, int, int] = (200, 30, 30)) -> bytes:
     return buf.getvalue()
 
 
+def _bigger(source: bytes) -> bytes:
+    """What a clearly fake upscaler makes of an image: the same, twice as wide and high, as PNG."""
+    image = Image.open(io.BytesIO(source)).convert("RGB")
+    buf = io.BytesIO()
+    image.resize((image.width * 2, image.height * 2)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 class FakeAlchemist:
     """A clearly fake alchemist: pops forms over HTTP, downloads the source image, submits a caption/verdict."""
 
-    def __init__(self, server, key: str, *, nsfw: bool = False) -> None:  # type: ignore[no-untyped-def]
-        self.server, self.key, self.nsfw = server, key, nsfw
+    def __init__(self, server, key: str, *, nsfw: bool = False,  # type: ignore[no-untyped-def]
+                 offers: tuple[str, ...] = ("caption", "nsfw")) -> None:
+        self.server, self.key, self.nsfw, self.offers = server, key, nsfw, offers
         self.popped: list[dict[str, Any]] = []  # every form handed over
         self.sources: list[bytes] = []  # the images downloaded for them
+        self.made: list[bytes] = []  # the images it uploaded for image forms (upscales: the source, twice as big)
 
     async def pop(self, http: aiohttp.ClientSession) -> dict[str, Any]:
         async with http.post(self.server.make_url("/api/v2/interrogate/pop"), headers={"apikey": self.key},
-                             json={"name": "Test Alchemist", "forms": ["caption", "nsfw"], "amount": 4}) as r:
+                             json={"name": "Test Alchemist", "forms": list(self.offers), "amount": 4}) as r:
             assert r.status == 200, await r.text()
             return await r.json()
 
@@ -51,7 +61,14 @@ class FakeAlchemist:
                     async with http.get(form["source_image"]) as r:
                         assert r.status == 200
                         self.sources.append(await r.read())
-                    result = {"caption": CAPTION} if form["form"] == "caption" else {"nsfw": self.nsfw}
+                    if form.get("r2_upload"):  # an image form: upload the made image, then say so
+                        made = _bigger(self.sources[-1])
+                        async with http.put(form["r2_upload"], data=made) as r:
+                            assert r.status == 200, await r.text()
+                        self.made.append(made)
+                        result: dict[str, Any] = {form["form"]: "R2"}
+                    else:
+                        result = {"caption": CAPTION} if form["form"] == "caption" else {"nsfw": self.nsfw}
                     async with http.post(self.server.make_url("/api/v2/interrogate/submit"),
                                          headers={"apikey": self.key},
                                          json={"id": form["id"], "result": result, "state": "ok"}) as r:
@@ -68,7 +85,7 @@ async def _alchemist(service: HordeService, server, **kwargs: Any) -> FakeAlchem
     _, key = await service.create_user("alchemist-owner")
     alchemist = FakeAlchemist(server, key, **kwargs)
     async with aiohttp.ClientSession() as http:
-        assert (await alchemist.pop(http))["forms"] == []  # online, offering caption and nsfw
+        assert (await alchemist.pop(http))["forms"] == []  # online, offering its forms (caption and nsfw)
     return alchemist
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 
 import aiohttp
@@ -27,14 +28,16 @@ def webp(colour: tuple[int, int, int]) -> bytes:
 class FakeWorker:
     """A clearly fake GPU worker: pops over HTTP and uploads a solid-colour WebP per job."""
 
-    def __init__(self, server, key: str, name: str = "Test GPU") -> None:  # type: ignore[no-untyped-def]
-        self.server, self.key, self.name = server, key, name
+    def __init__(self, server, key: str, name: str = "Test GPU", *, lora: bool = False,  # type: ignore[no-untyped-def]
+                 models: tuple[str, ...] = (MODEL,)) -> None:
+        self.server, self.key, self.name, self.lora, self.models = server, key, name, lora, models
         self.served: list[dict] = []  # type: ignore[type-arg]
+        self.sources: list[bytes] = []  # the img2img source images it downloaded
 
     async def pop(self, http: aiohttp.ClientSession) -> dict:  # type: ignore[type-arg]
         async with http.post(self.server.make_url("/api/v2/generate/pop"), headers={"apikey": self.key},
-                             json={"name": self.name, "models": [MODEL], "max_pixels": 2048 * 2048,
-                                   "allow_img2img": True, "nsfw": False}) as r:
+                             json={"name": self.name, "models": list(self.models), "max_pixels": 2048 * 2048,
+                                   "allow_img2img": True, "nsfw": False, "allow_lora": self.lora}) as r:
             return await r.json()
 
     async def serve(self, jobs: int) -> None:
@@ -46,6 +49,13 @@ class FakeWorker:
                 if not pop["id"]:
                     await asyncio.sleep(0.005)
                     continue
+                source = pop.get("source_image")
+                if source and source.startswith("http"):
+                    async with http.get(source) as r:
+                        assert r.status == 200
+                        self.sources.append(await r.read())
+                elif source:
+                    self.sources.append(base64.b64decode(source))
                 for job_id, url in zip(pop["ids"], pop["r2_uploads"]):
                     assert (await http.put(url, data=webp((200, 40, 40)))).status == 200
                     async with http.post(self.server.make_url("/api/v2/generate/submit"),
@@ -56,9 +66,9 @@ class FakeWorker:
         raise AssertionError("the worker never got the expected jobs")
 
 
-async def _worker(service: HordeService, server) -> FakeWorker:  # type: ignore[no-untyped-def]
+async def _worker(service: HordeService, server, **kwargs) -> FakeWorker:  # type: ignore[no-untyped-def]
     _, key = await service.create_user("gpu-owner")
-    worker = FakeWorker(server, key)
+    worker = FakeWorker(server, key, **kwargs)
     async with aiohttp.ClientSession() as http:
         assert (await worker.pop(http))["id"] is None  # online, serving MODEL
     return worker
