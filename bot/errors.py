@@ -21,7 +21,7 @@ HINTS = {
     "CorruptPrompt": "This prompt is against the rules of this community.",
     "TooManyInFlight": "Your earlier requests here are still running; send this again when one is done.",
     "DailyQuota": "The count covers the last 24 hours, so room frees up as your earliest images of the day age out; "
-                  "some roles may get a larger quota (see `/settings quotas list`).",
+                  "some roles may get a larger quota (ask this server's admins).",
 }
 
 

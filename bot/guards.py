@@ -11,7 +11,7 @@ from typing import Any
 
 import discord
 
-from bot.errors import answer_privately
+from bot.errors import UserFacingError, answer_privately
 from bot.settings import GuildSettings
 
 BLANK_PROMPT = ("Your prompt is empty (spaces only). Write what you want, then send the command again; "
@@ -53,15 +53,30 @@ def blocked_word(settings: GuildSettings, *texts: str | None) -> str | None:
     return next((w for w in words if (w in text if " " in w else w in tokens)), None)
 
 
-def refusal(settings: GuildSettings, feature: str, what: str, channel: Any,
-            channel_id: int | None = None) -> str | None:
-    """Why this feature may not run here, or None when it may."""
+SWITCHED_OFF = {  # one sentence per feature, so each translates whole
+    "generate": "Image generation is switched off on this server.",
+    "chat": "Chat is switched off on this server.",
+    "describe": "Describing images is switched off on this server.",
+}
+
+
+def refusal(settings: GuildSettings, feature: str, channel: Any, channel_id: int | None = None
+            ) -> UserFacingError | None:
+    """Why this feature may not run here (a refusal to raise, in the member's language), or None when it may."""
     if not settings[feature]:
-        return f"{what} is switched off on this server."
+        return UserFacingError(SWITCHED_OFF[feature])
     if not channel_allowed(settings, channel, channel_id):
         allowed = settings["allowed_channels"]
-        return "I answer only in " + ", ".join(f"<#{c}>" for c in allowed) + "."
+        return UserFacingError("I answer only in {channels}.", channels=", ".join(f"<#{c}>" for c in allowed))
     return None
+
+
+def blocked_word_refusal(settings: GuildSettings, *texts: str | None) -> UserFacingError | None:
+    """A refusal naming the first of the guild's blocked words in these texts, or None."""
+    word = blocked_word(settings, *texts)
+    if word is None:
+        return None
+    return UserFacingError("This server does not allow `{word}` in prompts. Rephrase and try again.", word=word)
 
 
 async def refuse_after_defer(interaction: discord.Interaction, error: BaseException) -> None:

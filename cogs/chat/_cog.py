@@ -20,7 +20,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, explain, reply_private
-from bot.guards import BLANK_PROMPT, blank, blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
+from bot.guards import BLANK_PROMPT, blank, blocked_word_refusal, channel_allows_nsfw, refusal, refuse_after_defer
+from bot.i18n import tr, tr_for
 from bot.members import CLIENT_AGENT, proxied_account
 from horde_core.service import DeliverySpec, HordeError
 from horde_core.service.schemas import TextRequestSpec
@@ -65,7 +66,7 @@ class ChatCog(commands.Cog, name="Chat"):
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # per thread: its lock and how many wait on it
 
     async def cog_load(self) -> None:
-        answers = ChatAnswers(self.service)
+        answers = ChatAnswers(self.bot)
         self.deliveries.register(CHAT, answers)
         self.deliveries.register(REPLY, answers)
 
@@ -76,7 +77,8 @@ class ChatCog(commands.Cog, name="Chat"):
     async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         models = [m for m in await self.service.models_status("text") if current.lower() in m.name.lower()]
         models.sort(key=lambda m: (-m.count, m.name))
-        return [app_commands.Choice(name=f"{m.name} — {m.count} workers, {m.jobs} queued"[:100], value=m.name)
+        return [app_commands.Choice(name=tr(interaction, "{model} — {workers} workers, {queued} queued", model=m.name,
+                                            workers=m.count, queued=m.jobs)[:100], value=m.name)
                 for m in models[:25]]
 
     @app_commands.command(name="chat", description="Talk with a text model; the conversation goes on in a thread")
@@ -85,7 +87,7 @@ class ChatCog(commands.Cog, name="Chat"):
     async def chat(self, interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 1000],
                    model: str | None = None) -> None:
         if blank(prompt):
-            await reply_private(interaction, BLANK_PROMPT)  # before anything public or paid
+            await reply_private(interaction, tr(interaction, BLANK_PROMPT))  # before anything public or paid
             return
         ack = await interaction.response.defer(thinking=True)
         try:
@@ -96,12 +98,10 @@ class ChatCog(commands.Cog, name="Chat"):
     async def _start(self, interaction: discord.Interaction, prompt: str, model: str | None,
                      reply: int | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
-        why = refusal(settings, "chat", "Chat", interaction.channel, interaction.channel_id)
+        why = refusal(settings, "chat", interaction.channel, interaction.channel_id) or blocked_word_refusal(
+            settings, prompt)
         if why:
-            raise UserFacingError(why)
-        word = blocked_word(settings, prompt)
-        if word:
-            raise UserFacingError(f"This server does not allow `{word}` in prompts. Rephrase and try again.")
+            raise why
         asker = speaker_name(interaction.user.display_name)
         bot_name = self._bot_name(interaction.guild)
         chosen, context, length = await self._limits(model)
@@ -132,7 +132,7 @@ class ChatCog(commands.Cog, name="Chat"):
                 async with thread.typing():
                     await self._follow_up(message, thread, opening)
             except (UserFacingError, HordeError) as exc:
-                await self._notice(message, explain(exc))
+                await self._notice(message, self._explain(exc, thread))
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(self, thread_id: int) -> AsyncIterator[None]:
@@ -167,12 +167,9 @@ class ChatCog(commands.Cog, name="Chat"):
 
     async def _follow_up(self, message: discord.Message, thread: discord.Thread, opening: Opening) -> None:
         settings = await self.bot.guild_settings(thread.guild.id)
-        why = refusal(settings, "chat", "Chat", thread)
+        why = refusal(settings, "chat", thread) or blocked_word_refusal(settings, message.content)
         if why:
-            raise UserFacingError(why)
-        word = blocked_word(settings, message.content)
-        if word:
-            raise UserFacingError(f"This server does not allow `{word}` in prompts. Rephrase and try again.")
+            raise why
         bot_name = self._bot_name(thread.guild)
         history = sorted([m async for m in thread.history(limit=HISTORY_LIMIT)], key=lambda m: m.id)
         turns = [Turn(opening.asker, opening.prompt)] if len(history) < HISTORY_LIMIT else []
@@ -192,6 +189,12 @@ class ChatCog(commands.Cog, name="Chat"):
             member=message.author, guild_id=thread.guild.id, prompt=build_prompt(turns, bot_name, context - length),
             model=model, context=context, length=length, stops=stops,
             nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(thread)), deliver)
+
+    def _explain(self, exc: Exception, thread: discord.Thread) -> str:
+        """A refusal posted in a thread (everyone reads it): in the guild's language."""
+        if isinstance(exc, UserFacingError):
+            return tr_for(self.bot, thread.guild.preferred_locale, exc.template, **exc.params)
+        return explain(exc)
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """Refusals in a thread cannot be private; as an embed without text they stay out of the history."""
@@ -214,8 +217,8 @@ class ChatCog(commands.Cog, name="Chat"):
             raise UserFacingError("No text worker is online right now, so nobody can answer. Try again later.")
         if model is None:
             model = min(served, key=lambda name: (-served[name], name)) if served else min(upstream)
-        unserved = UserFacingError(f"No text worker serves `{model}` right now. "
-                                   f"Models being served: {', '.join(sorted({*served, *upstream}))}.")
+        unserved = UserFacingError("No text worker serves `{model}` right now. Models being served: {offer}.",
+                                   model=model, offer=", ".join(sorted({*served, *upstream})))
         if model not in served and model not in upstream:
             raise unserved
         workers = [(w.max_context_length, w.max_length) for w in await self.service.list_workers("text")
@@ -241,8 +244,8 @@ class ChatCog(commands.Cog, name="Chat"):
             accepted = await self.service.request_text(user, spec, client_agent=CLIENT_AGENT, deliver=deliver)
         except HordeError as exc:
             if exc.rc == "KudosUpfront":
-                raise UserFacingError(f"{exc.message} Earn kudos by attaching a worker (`/worker key`), or pick "
-                                      "a model with a smaller context (it costs less).") from exc
+                raise UserFacingError("{reason} Earn kudos by attaching a worker (`/worker key`), or pick a model "
+                                      "with a smaller context (it costs less).", reason=exc.message) from exc
             raise
         assert accepted.id is not None
         await self.deliveries.deliver(accepted.id)

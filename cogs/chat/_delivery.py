@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.i18n import tr_for
 from bot.targets import NO_MENTIONS, Target
 from horde_core.service import Delivery, RequestNotFound
 
@@ -48,8 +49,9 @@ def notice_embed(text: str) -> discord.Embed:
 class ChatAnswers:
     """The renderer the courier calls for "chat" and "chat_reply" deliveries."""
 
-    def __init__(self, service: Any) -> None:
-        self.service = service
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.service = bot.service
 
     async def finished(self, d: Delivery) -> bool:
         return (await self.service.check(d.request_id, "text")).done
@@ -62,8 +64,11 @@ class ChatAnswers:
 
     async def _answer(self, d: Delivery, timed_out: bool) -> tuple[str, str | None]:
         """The cleaned answer, or why there is none."""
-        late = ("No text worker answered in time; unused kudos were refunded. Try again later, or pick another "
-                "model.")
+        def say(english: str) -> str:
+            return tr_for(self.bot, d.context.get("locale"), english)
+
+        late = say("No text worker answered in time; unused kudos were refunded. Try again later, or pick another "
+                   "model.")
         if timed_out:
             return "", late
         try:
@@ -71,10 +76,10 @@ class ChatAnswers:
         except RequestNotFound:
             return "", late
         if not status.generations:
-            return "", "The text workers that tried this failed; your kudos were refunded. Try again."
+            return "", say("The text workers that tried this failed; your kudos were refunded. Try again.")
         answers = [g.text for g in status.generations if not g.censored]
         if not answers:
-            return "", "The worker withheld its answer as against its rules. Try saying it differently."
+            return "", say("The worker withheld its answer as against its rules. Try saying it differently.")
         return clean_answer(answers[0], d.context.get("stops", [])) or "…", None
 
     async def deliver(self, d: Delivery, target: Target, *, timed_out: bool = False) -> None:

@@ -34,7 +34,7 @@ class DescribeCog(commands.Cog, name="Describe"):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
-        self.deliveries.register(FEATURE, Descriptions(self.service))
+        self.deliveries.register(FEATURE, Descriptions(self.bot))
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
@@ -54,7 +54,7 @@ class DescribeCog(commands.Cog, name="Describe"):
         try:
             image = pick_image(attachments)  # nothing to wait for: refuse at once
         except UserFacingError as exc:
-            await reply_private(interaction, str(exc))
+            await reply_private(interaction, explain(exc, interaction))
             return
         ack = await interaction.response.defer(thinking=True, ephemeral=not public)
         try:
@@ -63,14 +63,14 @@ class DescribeCog(commands.Cog, name="Describe"):
             if public:
                 await refuse_after_defer(interaction, exc)
             else:
-                await interaction.edit_original_response(content=explain(exc))
+                await interaction.edit_original_response(content=explain(exc, interaction))
 
     async def _describe(self, interaction: discord.Interaction, image: discord.Attachment, public: bool,
                         reply: int | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
-        why = refusal(settings, "describe", "Describing images", interaction.channel, interaction.channel_id)
+        why = refusal(settings, "describe", interaction.channel, interaction.channel_id)
         if why:
-            raise UserFacingError(why)
+            raise why
         local = {m.name for m in await self.service.models_status("interrogation") if m.count}
         upstream = self.service.upstream_serves_model
         served = {f for f in ("caption", "nsfw") if f in local or upstream("interrogation", f)}

@@ -3,8 +3,10 @@ public), or privately why there is none. The courier (bot/deliveries.py) decides
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from bot.i18n import tr_for
 from bot.targets import Target
 from horde_core.service import Delivery, RequestNotFound
 
@@ -15,20 +17,21 @@ ALT_TEXT_HINT = ("-# Paste it as the image's description (alt text) so people us
 LATE = "No alchemist described the image in time; unused kudos were refunded. Try again later."
 
 
-def answer_text(caption: str, nsfw: bool | None, checked: bool) -> str:
-    lines = [f"Alt text: {caption}"]
+def answer_text(caption: str, nsfw: bool | None, checked: bool, say: Callable[..., str]) -> str:
+    lines = [say("Alt text: {caption}", caption=caption)]
     if checked:
-        verdict = {True: "likely NSFW", False: "looks safe", None: "not available right now"}[nsfw]
-        lines.append(f"NSFW check: {verdict}")
-    lines.append(ALT_TEXT_HINT)
+        verdict = {True: say("likely NSFW"), False: say("looks safe"), None: say("not available right now")}[nsfw]
+        lines.append(say("NSFW check: {verdict}", verdict=verdict))
+    lines.append(say(ALT_TEXT_HINT))
     return "\n".join(lines)
 
 
 class Descriptions:
     """The renderer the courier calls for "describe" deliveries."""
 
-    def __init__(self, service: Any) -> None:
-        self.service = service
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.service = bot.service
 
     async def finished(self, d: Delivery) -> bool:
         status = await self.service.interrogation_status(d.request_id)
@@ -41,17 +44,22 @@ class Descriptions:
         await self.service.cancel_interrogation(d.request_id)
 
     async def deliver(self, d: Delivery, target: Target, *, timed_out: bool = False) -> None:
+        locale = d.context.get("locale")
+
+        def say(english: str, **params: Any) -> str:
+            return tr_for(self.bot, locale, english, **params)
+
         try:
             status = await self.service.interrogation_status(d.request_id)
         except RequestNotFound:
-            await target.refuse(LATE)
+            await target.refuse(say(LATE))
             return
         results = {f.form: (f.result or {}).get(f.form) for f in status.forms if f.state == "done"}
         caption = str(results.get("caption") or "").strip()
         if not caption:
-            await target.refuse(LATE if timed_out else "The alchemist could not describe this image; your kudos "
-                                "were refunded. Try again later.")
+            await target.refuse(say(LATE) if timed_out else say("The alchemist could not describe this image; your "
+                                                                 "kudos were refunded. Try again later."))
             return
         nsfw = results.get("nsfw")
         await target.first(content=answer_text(caption, bool(nsfw) if nsfw is not None else None,
-                                               bool(d.context.get("checked"))))
+                                               bool(d.context.get("checked")), say))

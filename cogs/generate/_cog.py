@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, reply_private
-from bot.guards import BLANK_PROMPT, blank, blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
+from bot.guards import BLANK_PROMPT, blank, blocked_word_refusal, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.i18n import tr
 from bot.members import CLIENT_AGENT, proxied_account
 from horde_core.service.schemas import ImageRequestSpec
@@ -121,9 +121,9 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
 
     @staticmethod
     def _check_here(settings: Any, interaction: discord.Interaction) -> None:
-        why = refusal(settings, "generate", "Image generation", interaction.channel, interaction.channel_id)
+        why = refusal(settings, "generate", interaction.channel, interaction.channel_id)
         if why:
-            raise UserFacingError(why)
+            raise why
 
     async def _start(self, interaction: discord.Interaction, opts: GenerateOptions,
                      source: discord.Attachment | None, picked: list[Any], reply: int | None) -> None:
@@ -145,10 +145,9 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
         """Check the guild's rules, then queue the request and the note of where its result goes, and follow it.
         The core enforces the member's fairness limits (in flight, daily images) where it accepts the request."""
         self._check_here(settings, interaction)
-        word = blocked_word(settings, request["prompt"])
-        if word:
-            raise UserFacingError("This server does not allow `{word}` in prompts. Rephrase and try again.",
-                                  word=word)
+        blocked = blocked_word_refusal(settings, request["prompt"])
+        if blocked:
+            raise blocked
         user = await self.bot.member_user(interaction.user)
         models = request.get("models") or []
         served = {m.name: m.count for m in await self.service.models_status("image")}

@@ -12,7 +12,7 @@ from horde_core.service import RequestStatus
 
 from ._requests import split_prompt
 
-_SHOWN = (  # parameter, label; in the order members read them
+SHOWN = (  # parameter, label; in the order members read them
     ("sampler_name", "Sampler"), ("cfg_scale", "Guidance"), ("denoising_strength", "Strength"),
     ("karras", "Karras"), ("clip_skip", "CLIP skip"), ("hires_fix", "Hires fix"), ("tiling", "Tiling"),
     ("post_processing", "Post-processing"), ("seed_variation", "Seed variation"),
@@ -42,7 +42,7 @@ def info_embed(interaction: discord.Interaction, outline: dict[str, Any], status
     embed.add_field(name=say("Size"), value=f"{params.get('width', 512)}x{params.get('height', 512)}")
     embed.add_field(name=say("Steps"), value=str(params.get("steps", 30)))
     embed.add_field(name=say("Images"), value=str(outline["n"]))
-    for key, label in _SHOWN:
+    for key, label in SHOWN:
         if params.get(key) is not None:
             embed.add_field(name=say(label), value=_value(params[key]))
     loras = ", ".join(str(lo.get("name")) for lo in params.get("loras") or [])

@@ -14,14 +14,18 @@ import discord
 
 from bot import settings as guild_settings
 from bot.errors import HINTS
+from bot.guards import BLANK_PROMPT, SWITCHED_OFF
 from bot.i18n import HordeTranslator, Translations
+from bot.result_actions import ENHANCE_LABELS
 from tests.bot.harness import DiscordHarness
 from tests.bot.social import admin
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = ["cogs/info", "cogs/gallery", "cogs/party", "cogs/settings", "cogs/account", "cogs/kudos/_cog.py",
-              "cogs/kudos/_views.py", "bot/settings.py", "bot/kudos_emoji.py", "bot/role_rules.py", "bot/errors.py"]
-COGS = ("cogs.info.", "cogs.gallery.", "cogs.party.", "cogs.settings.", "cogs.account.", "cogs.kudos.")
+              "cogs/kudos/_views.py", "cogs/generate", "cogs/chat", "cogs/describe", "bot/settings.py",
+              "bot/kudos_emoji.py", "bot/role_rules.py", "bot/errors.py", "bot/guards.py", "bot/images.py"]
+COGS = ("cogs.info.", "cogs.gallery.", "cogs.party.", "cogs.settings.", "cogs.account.", "cogs.kudos.",
+        "cogs.generate.", "cogs.chat.", "cogs.describe.")
 TEMPLATE_CALLS = {"tr": 1, "tr_for": 2, "say": 0, "UserFacingError": 0, "SettingError": 0}
 NAME = re.compile(r"^[-_\w]{1,32}$")
 
@@ -53,11 +57,16 @@ def english_texts() -> set[str]:
                 index = TEMPLATE_CALLS.get(func)
                 if index is not None and len(node.args) > index:
                     texts.update(_texts(node.args[index]))
+    from cogs.describe._delivery import ALT_TEXT_HINT, LATE
+    from cogs.generate._info import SHOWN
     from cogs.kudos._views import REASONS
 
     texts.update(s.description for s in guild_settings.SETTINGS.values())
     texts.update(h for h in HINTS.values())
     texts.update(REASONS.values())
+    texts.update(ENHANCE_LABELS.values())  # button labels, looked up by value
+    texts.update(label for _, label in SHOWN)
+    texts.update([BLANK_PROMPT, *SWITCHED_OFF.values(), ALT_TEXT_HINT, LATE])
     return {t for t in texts if t.strip()}
 
 
@@ -85,6 +94,11 @@ async def test_every_command_has_german_names_and_descriptions_discord_accepts(h
             continue
         payload = await command.get_translated_payload(tree, translator)
         top.append(payload.get("name_localizations", {}).get("de") or payload["name"])
+        if payload["type"] != 1:  # a context menu: any case and spaces, no description
+            german = payload.get("name_localizations", {}).get("de")
+            assert german and 1 <= len(german) <= 32, (payload["name"], german)
+            checked += 1
+            continue
         todo = [payload]
         while todo:
             item = todo.pop()
@@ -115,3 +129,22 @@ async def test_members_whose_discord_speaks_german_read_german(h: DiscordHarness
     assert english.content == "`max_steps` is at most 500."
     assert (await h.slash("kudos balance", user=h.member(1), locale=discord.Locale.german.value)).content.startswith(
         "Du hast")
+
+
+async def test_a_german_member_reads_results_and_their_buttons_in_german(h: DiscordHarness, service, server) -> None:
+    import asyncio
+
+    from tests.bot.test_generate import MODEL, _worker
+
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(1))
+    rec = await h.slash("generate", {"prompt": "ein Leuchtturm", "model": MODEL}, user=h.member(1), locale="de")
+    await serving
+    assert rec.original.embeds[0]["title"] == "Fertig"
+    labels = {c.get("label") for row in rec.original.data["components"] for c in row["components"]}
+    assert {"Neu würfeln", "Bewerten", "Löschen", "Hochskalieren x2", "Hintergrund entfernen"} <= labels
+    info = await h.click(rec.original, next(c for c in rec.original.custom_ids if c.startswith("gen:info:")),
+                         user=h.member(2), locale="de")
+    assert info.embeds[0]["title"] == "Alle Parameter" and "Schritte" in {f["name"] for f in info.embeds[0]["fields"]}
+    empty = await h.slash("generate", {"prompt": "   "}, user=h.member(1), locale="de")
+    assert empty.ephemeral and empty.content.startswith("Dein Prompt ist leer")
