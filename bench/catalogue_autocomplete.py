@@ -1,4 +1,5 @@
-"""LoRA autocomplete speed: how long /catalogue's autocomplete takes with a big catalogue, beside an empty one.
+"""LoRA autocomplete speed: how long /catalogue's and /generate's autocompletes take with a big catalogue, beside an
+empty one.
 
 Run by hand: `.venv/bin/python bench/catalogue_autocomplete.py [--quick]` (about 30 s; `--quick` about 10 s).
 
@@ -11,8 +12,10 @@ Two runs in the same process, the same typed queries in both:
   full   the guild added 5,000 LoRAs and 5,000 style-like entries (long names, several trigger words, kept as the
          other kind, textual inversions, so both kinds are big), searched the same way.
 Each query is a member typing: prefixes of real-looking names and trigger words, 1-8 characters, and some
-misses. Measured: dispatch of INTERACTION_CREATE -> the autocomplete answer (callback type 8) reaching discord.py's
-HTTP layer (what Discord waits for, less the network), and the core's search alone. Also the one-off cost of
+misses, typed into `/catalogue name` and into `/generate`'s `lora`/`ti` option (after no model, an SD 1.5 or an SDXL
+model: the choices are then limited to that model's family). Measured: dispatch of INTERACTION_CREATE -> the
+autocomplete answer (callback type 8) reaching discord.py's HTTP layer (what Discord waits for, less the network),
+and the core's search alone. Also the one-off cost of
 building the full guild's index (on the first keystroke after a change; again at most every
 `core.catalogue_refresh_seconds` when another node changed it). Timings are printed, never asserted.
 """
@@ -102,6 +105,19 @@ async def run(args: argparse.Namespace) -> None:
             typed = queries(rng, loras + styles, rounds)
             community = f"discord:guild:{h.guild.id}"
             results: dict[str, dict[str, list[float]]] = {}
+            models = [None, "stable_diffusion", "SDXL 1.0"]  # /generate: no model yet, or one that filters
+
+            async def catalogue(kind: str, text: str) -> Any:
+                return await h.autocomplete("catalogue", "name", text, options={"kind": kind}, user=h.member(1))
+
+            async def generate(kind: str, text: str) -> Any:  # the lora / ti option, after a model (or none)
+                options = {"prompt": "a castle"}
+                model = rng.choice(models)
+                if model:
+                    options["model"] = model
+                return await h.autocomplete("generate", kind, text, options=options, user=h.member(1))
+
+            probes = {"/catalogue name": catalogue, "/generate lora|ti": generate}
             for phase in ("empty", "full"):
                 if phase == "full":
                     async with db.transaction() as conn:
@@ -110,30 +126,35 @@ async def run(args: argparse.Namespace) -> None:
                     started = time.perf_counter()
                     await service.catalogue_search(community, "lora", "")
                     build = time.perf_counter() - started
-                bot_times, core_times, answered = [], [], 0
+                core_times: list[float] = []
+                bot_times: dict[str, list[float]] = {label: [] for label in probes}
+                answered = dict.fromkeys(probes, 0)
                 for kind, text in typed:
                     started = time.perf_counter()
                     await service.catalogue_search(community, kind, text)
                     core_times.append(time.perf_counter() - started)
-                    choices = await h.autocomplete("catalogue", "name", text, options={"kind": kind},
-                                                   user=h.member(1))
-                    answered += bool(choices)
-                token = list(h.dispatched)[-rounds:]
-                bot_times = [h.acked[t][0] - h.dispatched[t] for t in token if t in h.acked]
-                results[phase] = {"bot": bot_times, "core": core_times}
-                print(f"{phase}: {len(bot_times)} autocompletes, {answered} with choices", file=sys.stderr)
-            print(f"\nLoRA autocomplete (/catalogue name), {rounds} keystrokes per run; full run: {count:,} LoRAs "
+                    for label, probe in probes.items():
+                        answered[label] += bool(await probe(kind, text))
+                        token = next(reversed(h.dispatched))
+                        if token in h.acked:
+                            bot_times[label].append(h.acked[token][0] - h.dispatched[token])
+                results[phase] = {"core": core_times, **bot_times}
+                print(f"{phase}: {rounds} keystrokes per probe, answered with choices: {answered}", file=sys.stderr)
+            print(f"\nLoRA autocomplete, {rounds} keystrokes per run and probe; full run: {count:,} LoRAs "
                   f"+ {count:,} style-like entries in the guild's catalogue (shipped: "
                   f"{len(service.catalogue_indexes.shipped)}).")
             print(f"Index build for the full guild (first keystroke after a change): {1000 * build:.1f} ms\n")
-            print(f"{'ms':<34}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
-            for label, key in (("dispatch -> answer (bot)", "bot"), ("core search alone", "core")):
+            print(f"{'ms':<48}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
+            for label in (*probes, "core"):
                 for phase in ("empty", "full"):
-                    v = results[phase][key]
-                    print(f"{label + ', ' + phase:<34}" + "".join(
+                    v = results[phase][label]
+                    name = f"{label} (dispatch -> answer)" if label in probes else "core search alone"
+                    print(f"{name + ', ' + phase:<48}" + "".join(
                         f"{1000 * pct(v, q):>8.2f}" for q in (0.5, 0.95, 0.99, 1.0)))
-            ratio = pct(results["full"]["bot"], 0.99) / pct(results["empty"]["bot"], 0.99)
-            print(f"\np99 full / empty (bot): {ratio:.2f}x; Discord's deadline is 3,000 ms.")
+            for label in probes:
+                ratio = pct(results["full"][label], 0.99) / pct(results["empty"][label], 0.99)
+                print(f"\np99 full / empty, {label}: {ratio:.2f}x; Discord's deadline is 3,000 ms.", end="")
+            print()
         finally:
             await h.close()
             await db.dispose()

@@ -61,3 +61,21 @@ async def test_settings_catalogue_extends_what_members_can_pick(h: DiscordHarnes
     assert gone.ephemeral and not await h.autocomplete("catalogue", "name", "runes", user=h.member(1))
     shipped = await h.slash("settings catalogue remove", {"kind": "lora", "name": "Pixel Art XL"}, user=boss)
     assert shipped.ephemeral and "shipped entries cannot be removed" in shipped.content
+
+
+async def test_in_flight_limit_is_refused_privately_with_what_to_do(h: DiscordHarness, service: HordeService,
+                                                                    server) -> None:
+    await _worker(service, server)  # online, but serves nothing until told
+    await service.update_community_settings(f"discord:guild:{h.guild.id}", {"max_in_flight": 1}, "admin")
+    member = h.member(1)
+    first = await h.slash("generate", {"prompt": "a slow kite", "model": MODEL}, user=member, wait=False)
+    await h.until(lambda: first.original.embeds, what="the first request's progress")
+    before = await kudos(service, member)
+    second = await h.slash("generate", {"prompt": "another kite", "model": MODEL}, user=member)
+    answer = second.followups[-1]
+    assert second.original.deleted and answer.ephemeral
+    assert "allows 1 at once" in answer.content and "still running" in answer.content  # the core's reason + hint
+    assert await kudos(service, member) == before
+    await h.click(first.original, next(c for c in first.original.custom_ids if c.startswith("gen:cancel:")),
+                  user=member)
+    await h.drain(first)

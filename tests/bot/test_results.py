@@ -9,10 +9,11 @@ import io
 
 from PIL import Image
 
+from horde_core.clock import FakeClock
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 from tests.bot.conftest import build_bot
-from tests.bot.harness import DiscordHarness, InteractionRecord
+from tests.bot.harness import TOKEN_LIFETIME, DiscordHarness, InteractionRecord
 from tests.bot.social import kudos
 from tests.bot.test_describe import _alchemist
 from tests.bot.test_generate import MODEL, FakeWorker, _worker
@@ -153,3 +154,24 @@ async def test_enhance_on_several_images_asks_which_privately(h: DiscordHarness,
     await serving
     assert alchemist.popped[0]["form"] == "GFPGAN" and fixed.original.content.startswith("Fix faces for")
     assert not fixed.ephemeral and fixed.original.files
+
+
+async def test_buttons_work_on_a_result_posted_in_the_channel(h: DiscordHarness, service: HordeService, server,
+                                                              clock: FakeClock) -> None:
+    worker = await _worker(service, server)
+    rec = await h.slash("generate", {"prompt": "a slow lighthouse", "model": MODEL}, user=h.member(1), wait=False)
+    await h.until(lambda: rec.original.embeds, what="the progress")
+    clock.advance(TOKEN_LIFETIME)  # the reply can no longer be edited: the result is a post in the channel
+    serving = asyncio.create_task(worker.serve(1))
+    [posted] = await h.until(lambda: h.sent(h.channel), what="the result in the channel")
+    await serving
+    job = next(c for c in posted.custom_ids if c.startswith("gen:vary:")).split(":")[2]
+    rid = next(c for c in posted.custom_ids if c.startswith("gen:info:")).split(":")[2]
+    info = await h.click(posted, f"gen:info:{rid}", user=h.member(2))
+    assert info.ephemeral and info.embeds[0]["description"] == "a slow lighthouse"
+    starred = await h.click(posted, f"gen:star:{job}", user=h.member(1))
+    assert starred.ephemeral and "Starred" in starred.content
+    refused = await h.click(posted, f"gen:delete:{h.member(1).id}", user=h.member(2))
+    assert refused.ephemeral and not posted.deleted
+    await h.click(posted, f"gen:delete:{h.member(1).id}", user=h.member(1))
+    assert posted.deleted
