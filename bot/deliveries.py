@@ -33,6 +33,7 @@ import discord
 from horde_core.service import Delivery, DeliverySpec, RequestNotFound
 
 from . import settings as guild_settings
+from .i18n import tr_for
 from .targets import ChannelPost, DirectMessage, InteractionReply, PrivateAnswer, Target, Unreachable
 from .waiting import Wakeups
 
@@ -67,10 +68,10 @@ class _Watch:
     edits_fail: bool = False
 
 
-def notice_text(private: bool) -> str:
-    where = "send you the result in a direct message" if private else \
-        "post the result in this channel and mention you"
-    return f"⏳ This is taking a while. No need to wait here: I'll {where} when it's done."
+def notice_text(private: bool, say: Callable[[str], str] = str) -> str:
+    return say("⏳ This is taking a while. No need to wait here: I'll send you the result in a direct message when "
+               "it's done.") if private else say("⏳ This is taking a while. No need to wait here: I'll post the "
+                                                 "result in this channel and mention you when it's done.")
 
 
 class Deliveries:
@@ -274,7 +275,7 @@ class Deliveries:
             return False
         try:
             if late and not watch.noticed:
-                await reply.notice(notice_text(d.private))
+                await reply.notice(notice_text(d.private, lambda text: tr_for(self.bot, d.context.get("locale"), text)))
                 watch.noticed = True
             elif not late:
                 await self._show_progress(d, renderer, reply, watch)

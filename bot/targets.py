@@ -17,6 +17,8 @@ import discord
 
 from horde_core.service import Delivery
 
+from .i18n import tr_for
+
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
@@ -188,8 +190,10 @@ class DirectMessage(Target):
 
     async def first(self, *, content: str | None = None, embed: discord.Embed | None = None,
                     files: Sequence[Attachment] = (), view: discord.ui.View | None = None) -> discord.Message | None:
-        where = f"<#{self.d.channel}>" if self.d.channel else "the server"
-        intro = f"Here is what you asked for in {where}; I could not post it there."
+        locale = self.d.context.get("locale")
+        intro = tr_for(self.bot, locale, "Here is what you asked for in {where}; I could not post it there.",
+                       where=f"<#{self.d.channel}>") if self.d.channel else tr_for(
+            self.bot, locale, "Here is what you asked for on the server; I could not post it there.")
         kwargs: dict[str, Any] = {"content": f"{intro}\n{content}" if content else intro, "embed": embed,
                                   "allowed_mentions": NO_MENTIONS}
         _extras(kwargs, files, view)

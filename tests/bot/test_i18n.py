@@ -23,7 +23,8 @@ from tests.bot.social import admin
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = ["cogs/info", "cogs/gallery", "cogs/party", "cogs/settings", "cogs/account", "cogs/kudos/_cog.py",
               "cogs/kudos/_views.py", "cogs/generate", "cogs/chat", "cogs/describe", "bot/settings.py",
-              "bot/kudos_emoji.py", "bot/role_rules.py", "bot/errors.py", "bot/guards.py", "bot/images.py"]
+              "bot/kudos_emoji.py", "bot/role_rules.py", "bot/errors.py", "bot/guards.py", "bot/images.py",
+              "bot/deliveries.py", "bot/targets.py"]
 COGS = ("cogs.info.", "cogs.gallery.", "cogs.party.", "cogs.settings.", "cogs.account.", "cogs.kudos.",
         "cogs.generate.", "cogs.chat.", "cogs.describe.")
 TEMPLATE_CALLS = {"tr": 1, "tr_for": 2, "say": 0, "UserFacingError": 0, "SettingError": 0}
