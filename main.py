@@ -26,7 +26,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from horde_core.api import create_app
+from horde_core.api import create_app, runner_options
 from horde_core.config import AppConfig, load_config
 from horde_core.db import Database
 from horde_core.service import HordeError, HordeService
@@ -276,7 +276,7 @@ async def _export_images(service: HordeService, out: Path, dataset: str | None) 
 async def serve(config: AppConfig) -> None:
     service = await open_service(config)
     app = create_app(service, config)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, **runner_options(config))  # type: ignore[arg-type]
     await runner.setup()
     site = web.TCPSite(runner, config.api.host, config.api.port)
     await site.start()

@@ -7,9 +7,10 @@ from aiohttp import web
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 
+from .bodies import BodyGate
 from .errors import error_middleware
 from .fetch import fetch_image
-from .http import CONFIG, SERVICE
+from .http import BODIES, CONFIG, PROXIES, SERVICE, trusted_networks
 from .openapi import openapi_document
 from .routes_alchemy import routes as alchemy_routes
 from .routes_image import routes as image_routes
@@ -23,6 +24,8 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=limit)
     app[SERVICE] = service
     app[CONFIG] = config
+    app[BODIES] = BodyGate(config.api.large_bodies_at_once, config.api.large_body_wait)
+    app[PROXIES] = trusted_networks(config.api.trusted_proxies)
     app.add_routes(image_routes)
     app.add_routes(info_routes)
     app.add_routes(text_routes)
@@ -39,4 +42,11 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     return app
 
 
-__all__ = ["create_app"]
+def runner_options(config: AppConfig) -> dict[str, object]:
+    """How the HTTP server treats connections: idle ones (no request yet, or between requests, or headers
+    that never finish) are closed after `api.idle_timeout`; a client that goes away does not cancel the
+    use case it started (its transaction finishes, the answer is dropped)."""
+    return {"keepalive_timeout": config.api.idle_timeout, "access_log": None}
+
+
+__all__ = ["create_app", "runner_options"]

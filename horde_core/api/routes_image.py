@@ -15,8 +15,8 @@ routes = web.RouteTableDef()
 @routes.post("/api/v2/generate/async")
 async def generate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, ImageRequestSpec)
     user = await svc.authenticate(apikey(request))
+    spec = await body(request, ImageRequestSpec, large=True)
     accepted = await svc.request_images(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:
         return ok({"kudos": float(accepted.kudos)})
@@ -47,8 +47,8 @@ async def generate_cancel(request: web.Request) -> web.Response:
 async def generate_rate(request: web.Request) -> web.Response:
     """The owner rates their own results (aesthetic score 1-10, artifacts 0-5, the best of a batch)."""
     svc = service(request)
-    spec = await body(request, RateSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, RateSpec)
     reward = await svc.rate_own(user, request.match_info["id"], spec, client_agent=client_agent(request))
     return ok({"reward": float(reward)})
 
@@ -56,16 +56,16 @@ async def generate_rate(request: web.Request) -> web.Response:
 @routes.post("/api/v2/generate/pop")
 async def generate_pop(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, ImagePopSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, ImagePopSpec)
     return ok(fmt.image_pop(await svc.pop_image(user, spec, ipaddr=ipaddr(request))))
 
 
 @routes.post("/api/v2/generate/submit")
 async def generate_submit(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, SubmitSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, SubmitSpec, large=True)
     return ok({"reward": float(await svc.submit_image(user, spec))})
 
 

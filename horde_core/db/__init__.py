@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from horde_core.db.failures import storage_failure
 from horde_core.models import metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -180,6 +181,9 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+__all__ = ["Database", "storage_failure"]
 
 
 class _Rollback(Exception):

@@ -29,7 +29,8 @@ def job_seeds(seed: str | None, n: int, variation: int | None) -> list[str]:
     """Seeds as strings of digits; a word is turned into a stable number."""
     if seed is None:
         return [str(secrets.randbelow(2**32)) for _ in range(n)]
-    base = int(seed) if seed.isdigit() else int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
+    digits = seed.isascii() and seed.isdigit()
+    base = int(seed) if digits else int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
     step = variation or 1
     return [str((base + i * step) % 2**32) for i in range(n)]
 
