@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from horde_core.db.failures import storage_failure
+from horde_core.db.locks import xact_lock
 from horde_core.models import metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -183,7 +184,7 @@ class Database:
             await self._reader.dispose()
 
 
-__all__ = ["Database", "storage_failure"]
+__all__ = ["Database", "storage_failure", "xact_lock"]
 
 
 class _Rollback(Exception):

@@ -48,6 +48,9 @@ _JOBS_OF = select(_jobs).where(J.request_id == bindparam("rid")).order_by(J.id)
 # Matches the partial index ix_jobs_user_active, so the count never walks other users' jobs.
 _ACTIVE_OF_USER = (select(func.count()).select_from(_jobs)
                    .where(J.user_id == bindparam("uid"), J.state.in_([SQL_WAITING, SQL_PROCESSING])))
+_ACTIVE_OF_IP = (select(func.count()).select_from(_jobs.join(_requests, R.id == J.request_id))
+                 .where(J.user_id == bindparam("uid"), J.state.in_([SQL_WAITING, SQL_PROCESSING]),
+                        R.ipaddr == bindparam("ip")))
 _OWNED_BY = J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == bindparam("owner")))
 _FINISH = (update(_jobs).where(J.id == bindparam("jid"), _OWNED_BY, J.state == SQL_PROCESSING)
            .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))
@@ -92,6 +95,11 @@ async def jobs_of(conn: AsyncConnection, request_id: str) -> list[Any]:
 async def active_jobs_of_user(conn: AsyncConnection, user_id: int) -> int:
     """Jobs of a user still waiting or in flight (the concurrency limit counts these)."""
     return int(await conn.scalar(_ACTIVE_OF_USER, {"uid": user_id}) or 0)
+
+
+async def active_jobs_of_ip(conn: AsyncConnection, user_id: int, ipaddr: str) -> int:
+    """Jobs of one user (the anonymous one) sent from one address, still waiting or in flight."""
+    return int(await conn.scalar(_ACTIVE_OF_IP, {"uid": user_id, "ip": ipaddr[:64]}) or 0)
 
 
 def owned_by(user_id: int) -> Any:

@@ -20,7 +20,7 @@ from horde_core.queue import lifecycle
 from horde_core.queue.matching import pack
 from horde_core.queue.states import ACTIVE, WAITING
 from horde_core.reference.forms import IMAGE_FORMS, KNOWN_FORMS, is_image_form
-from horde_core.storage.images import NotAnImage, b64decode, to_webp
+from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users.repo import UserRow
 
 from .dto import AlchemyStatus, FormStatus, PoppedForm
@@ -59,6 +59,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         # A proxying service (the bot) is one client agent for many members, each capped as a user.
         await self._flood_control(user, "" if spec.proxied_account else client_agent)
+        await self.precheck_limits(user, len(spec.forms), 0, ipaddr)  # before the source is decoded
         source, width, height = await self._source_image(spec.source_image)
         now = self.clock.now()
         rid = str(uuid.uuid4())
@@ -116,7 +117,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
                     raise BadRequest(f"source_image: {exc}", rc="SourceImageUnreachable") from exc
             else:
                 raw = b64decode(source, core.source_download_max_bytes)
-            return to_webp(raw)
+            return await self.images.to_webp(raw)
         except NotAnImage as exc:
             raise BadRequest(f"source_image: {exc}", rc="SourceImageInvalid",
                              errors={"source_image": str(exc)}) from exc

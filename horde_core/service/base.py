@@ -22,7 +22,7 @@ from horde_core.models import Meta
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import WorkerProfile
 from horde_core.reference import ModelReference
-from horde_core.storage import ImageStore, LocalImageStore, UrlSigner
+from horde_core.storage import ImagePool, ImageStore, LocalImageStore, UrlSigner
 from horde_core.users import repo as users_repo
 from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
@@ -48,11 +48,13 @@ class CachedWorker:
 class ServiceBase:
     def __init__(self, config: AppConfig, db: Database, *, clock: Clock | None = None,
                  store: ImageStore | None = None, reference: ModelReference | None = None,
-                 events: EventBus | None = None) -> None:
+                 events: EventBus | None = None, images: ImagePool | None = None) -> None:
         self.config = config
         self.db = db
         self.clock = clock or Clock()
         self.store: ImageStore = store or LocalImageStore(f"{config.core.data_dir}/images")
+        # Every image the core decodes or encodes goes through this pool, never the event loop.
+        self.images = images or ImagePool(config.core.image_threads)
         self.reference = reference or ModelReference.load_default()
         self.events = events or EventBus()
         self.signer = UrlSigner(config.api.signing_secret or "unset")

@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from horde_core.db import xact_lock
 from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
@@ -43,6 +44,7 @@ class WorkMixin(ScanMixin):
             async with self.db.transaction() as conn:
                 row = await workers_repo.by_name(conn, name)
                 if row is None:
+                    await self._check_worker_count(conn, user)
                     row = await workers_repo.create(conn, now, user.id, name, kind, announced)
                     if row is None:  # a concurrent first pop of the same name won the insert
                         row = await workers_repo.by_name(conn, name)
@@ -66,6 +68,15 @@ class WorkMixin(ScanMixin):
             cached.profile_key, cached.written_at = key, now
         cached.profile = _profile(cached.row, user, priority_ids, blacklist, softprompts)
         return cached
+
+    async def _check_worker_count(self, conn: Any, user: UserRow) -> None:
+        """A user registers at most `core.max_workers_per_user` names (serialised, so parallel first pops of
+        new names cannot all pass the count)."""
+        limit = self.config.core.max_workers_per_user
+        await xact_lock(conn, self.db.dialect, f"workers:{user.id}")
+        if await workers_repo.count_of_owner(conn, user.id) >= limit:
+            raise Forbidden(f"You have registered {limit} workers, the most one user may; reuse one of their "
+                            "names.", rc="TooManyWorkers")
 
     async def _user_ids(self, names: list[str]) -> tuple[int, ...]:
         """Resolve `priority_usernames` (name#id) to user ids, remembered for a minute."""

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, bindparam, insert, select, update
+from sqlalchemy import BigInteger, Float, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -100,6 +100,11 @@ async def listing(conn: AsyncConnection, *, kind: str | None = None, owner_id: i
     if online_since is not None:
         q = q.where(_workers.c.last_check_in >= online_since)
     return [_row(r) for r in (await conn.execute(q)).all()]
+
+
+async def count_of_owner(conn: AsyncConnection, owner_id: int) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(_workers).where(_workers.c.owner_id == owner_id))
+               or 0)
 
 
 async def create(conn: AsyncConnection, now: float, owner_id: int, name: str, kind: str,
