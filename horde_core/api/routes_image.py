@@ -7,7 +7,7 @@ from aiohttp import web
 from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, RateSpec, SubmitSpec
 
 from . import format as fmt
-from .http import apikey, body, client_agent, ipaddr, ok, service
+from .http import apikey, body, client_agent, ipaddr, ok, read_body, service
 
 routes = web.RouteTableDef()
 
@@ -69,15 +69,22 @@ async def generate_submit(request: web.Request) -> web.Response:
     return ok({"reward": float(await svc.submit_image(user, spec))})
 
 
-@routes.put("/api/v2/r2/upload/{job_id}")
+# Served from our own origin, so a stored file can never act as a page: no sniffing, no scripts, no origin.
+STORE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=600",
+                 "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+@routes.put("/api/v2/r2/upload/{folder:[a-z]+}/{name}")
 async def r2_upload(request: web.Request) -> web.Response:
-    """Where workers PUT results: no apikey, no content type; the signed URL is the permission."""
+    """Where workers PUT results: no apikey, no content type; the signed URL is the permission, and only the
+    claim it was made for, while that claim holds its job (409 JobNotHeld after). Any bytes within the
+    size limit answer 200; the submit decides whether they are an image."""
     svc = service(request)
     svc.check_signature(request.path, request.query.get("exp", ""), request.query.get("sig", ""))
-    limit = svc.config.api.max_upload_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    await svc.upload(request.match_info["job_id"], await request.read())
+    key = f"{request.match_info['folder']}/{request.match_info['name']}"
+    await svc.upload_allowed(key)  # before reading a byte of the body
+    data = await read_body(request, large=True, limit=svc.config.api.max_upload_bytes)
+    await svc.upload(key, data)
     return web.Response(status=200)
 
 
@@ -89,4 +96,4 @@ async def r2_download(request: web.Request) -> web.StreamResponse:
     data = await svc.store.get(key)
     if data is None:
         raise web.HTTPNotFound()
-    return web.Response(body=data, content_type="image/webp")
+    return web.Response(body=data, content_type="image/webp", headers=STORE_HEADERS)

@@ -54,6 +54,9 @@ _ACTIVE_OF_IP = (select(func.count()).select_from(_jobs.join(_requests, R.id == 
 _OWNED_BY = J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == bindparam("owner")))
 _FINISH = (update(_jobs).where(J.id == bindparam("jid"), _OWNED_BY, J.state == SQL_PROCESSING)
            .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))
+# The same, for a result uploaded under a claim's key: only while that claim still holds the job.
+_FINISH_UPLOADED = _FINISH.where(J.upload_key == bindparam("claim_key"))
+_SET_UPLOAD_KEY = update(_jobs).where(J.id == bindparam("jid")).values(upload_key=bindparam("ukey"))
 _SET_MODEL = update(_jobs).where(J.id.in_(bindparam("ids", expanding=True))).values(model=bindparam("model_in"))
 
 
@@ -108,10 +111,19 @@ def owned_by(user_id: int) -> Any:
 
 
 async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: float,
-                     values: dict[str, Any]) -> Any:
-    """Processing -> done, if a worker of `owner_id` holds the job; None when none does."""
+                     values: dict[str, Any], *, upload_key: str | None = None) -> Any:
+    """Processing -> done, if a worker of `owner_id` holds the job (under the claim that uploaded to
+    `upload_key`, when given); None when none does."""
     params = {"jid": job_id, "owner": owner_id, "state": DONE, "finished_at": now, "deadline": None, **values}
-    return (await conn.execute(_FINISH, params)).first()
+    if upload_key is None:
+        return (await conn.execute(_FINISH, params)).first()
+    return (await conn.execute(_FINISH_UPLOADED, {**params, "claim_key": upload_key})).first()
+
+
+async def set_upload_keys(conn: AsyncConnection, keys: dict[str, str]) -> None:
+    """Give each claimed job its claim's own upload key (job id -> key)."""
+    if keys:
+        await conn.execute(_SET_UPLOAD_KEY, [{"jid": jid, "ukey": key} for jid, key in keys.items()])
 
 
 @dataclass(slots=True)
@@ -195,7 +207,8 @@ async def expirable(conn: AsyncConnection, now: float, expiry: float, limit: int
 
 async def prunable_images(conn: AsyncConnection, now: float, retention: float,
                           limit: int = 500) -> list[tuple[str, str]]:
-    """Stored images of requests past retention (or expired): (job id, image key)."""
+    """Stored images of requests past retention (or expired): (job id, image key). A job's last upload (if
+    its result was never published) goes too: see `prunable_uploads`."""
     cutoff = now - retention
     old = or_(R.state == REQ_EXPIRED, and_(R.finished_at.is_not(None), R.finished_at < cutoff,
                                            R.state != ACTIVE))
@@ -203,6 +216,18 @@ async def prunable_images(conn: AsyncConnection, now: float, retention: float,
     rows = await conn.execute(select(J.id, J.image_key).join(_requests, R.id == J.request_id)
                               .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False)).limit(limit))
     return [(r.id, r.image_key) for r in rows]
+
+
+async def prunable_uploads(conn: AsyncConnection, now: float, retention: float, limit: int = 500) -> list[str]:
+    """Upload keys still recorded on jobs of requests past retention (a result that was published cleared its
+    key; these are uploads of claims that failed, timed out or never submitted). Their keys are forgotten here."""
+    rows = await conn.execute(select(J.id, J.upload_key).join(_requests, R.id == J.request_id)
+                              .where(J.upload_key != "", R.state != ACTIVE, R.finished_at < now - retention)
+                              .limit(limit))
+    found = [(r.id, r.upload_key) for r in rows]
+    if found:
+        await conn.execute(update(_jobs).where(J.id.in_([jid for jid, _ in found])).values(upload_key=""))
+    return [key for _, key in found]
 
 
 async def mark_pruned(conn: AsyncConnection, job_ids: list[str], now: float, retention: float) -> None:

@@ -19,7 +19,7 @@ from .dto import (
     UserInfo,
     WorkerInfo,
 )
-from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
+from .errors import BadRequest, Conflict, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .horde_status import StatusMixin
 from .ratings import RatingsMixin
 from .results import ResultsMixin
@@ -39,6 +39,7 @@ __all__ = [
     "Accepted",
     "AlchemyStatus",
     "BadRequest",
+    "Conflict",
     "Forbidden",
     "FormStatus",
     "Generation",

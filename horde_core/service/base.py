@@ -89,9 +89,11 @@ class ServiceBase:
 
     # --- signed URLs (the signature is the capability) ------------------------------------------
 
-    def upload_url(self, job_id: str) -> str:
+    def upload_url(self, key: str) -> str:
+        """Where the claim that owns upload `key` PUTs its result (the key is fresh per claim; the PUT is
+        refused once that claim no longer holds its job, whatever the URL's expiry says)."""
         exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
-        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
+        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{key}", exp)
 
     def download_url(self, key: str) -> str:
         exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds

@@ -58,6 +58,18 @@ def to_webp(raw: bytes, *, max_pixels: int = MAX_PIXELS, lossless: bool = False)
     return out.getvalue(), width, height
 
 
+def is_lossless_webp(raw: bytes) -> bool:
+    """Whether a WebP file stores lossless pixels (a VP8L bitstream), so re-encoding can keep them exact."""
+    return raw[:4] == b"RIFF" and raw[8:12] == b"WEBP" and b"VP8L" in raw[12:64]
+
+
+def checked_result(raw: bytes, max_pixels: int) -> bytes:
+    """A worker's result as a clean WebP: its declared size checked before any pixel is decoded, then decoded
+    and encoded again (lossless stays lossless), so nothing but an image is ever served from our origin."""
+    webp, _, _ = to_webp(raw, max_pixels=max_pixels, lossless=is_lossless_webp(raw))
+    return webp
+
+
 def size_of(raw: bytes) -> tuple[int, int]:
     """An image's declared size, read from its header only (no pixel is decoded)."""
     try:
@@ -84,6 +96,9 @@ class ImagePool:
     async def to_webp(self, raw: bytes, *, max_pixels: int = MAX_PIXELS,
                       lossless: bool = False) -> tuple[bytes, int, int]:
         return await self.run(_to_webp_call, raw, max_pixels, lossless)
+
+    async def checked_result(self, raw: bytes, max_pixels: int) -> bytes:
+        return await self.run(checked_result, raw, max_pixels)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
