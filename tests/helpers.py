@@ -9,7 +9,6 @@ from horde_core.service import HordeService
 from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, SubmitSpec
 from horde_core.users.repo import UserRow
 
-
 TINY_WEBP_B64 = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="  # a 1x1 lossless WebP
 
 
