@@ -171,8 +171,12 @@ class Database:
         await self.run_sync(metadata.create_all)
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        await self.run_sync(run_migrations)
+        """Bring the schema to the newest Alembic revision. On PostgreSQL the migration holds an advisory
+        lock, so nodes starting at once take turns: the first migrates, the others find it done (without
+        it, two nodes on an empty database both created the tables and one crashed)."""
+        async with self.transaction() as conn:
+            await xact_lock(conn, self.dialect, "hordebot:migrations")
+            await conn.run_sync(run_migrations)
 
     async def dispose(self) -> None:
         if self.inline:
