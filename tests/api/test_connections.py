@@ -55,9 +55,8 @@ async def test_a_client_dropping_mid_body_logs_one_line_at_most(service: HordeSe
                                           "Content-Length: 1000000\r\n\r\n").encode() + b'{"prompt": "' + b"a" * 5000)
             writer.close()
             await writer.wait_closed()
-        async with aiohttp.ClientSession() as http:  # the server is fine and answers the next client
-            async with http.get(f"{base}/api/v2/status/heartbeat") as r:
-                assert r.status == 200
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v2/status/heartbeat") as r:
+            assert r.status == 200  # the server is fine and answers the next client
     lines = [r for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith(("aiohttp", "horde"))]
     assert len(lines) <= 5, [r.getMessage() for r in lines]
     assert not any(r.exc_info for r in lines), [r.getMessage() for r in lines]
