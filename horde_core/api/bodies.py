@@ -109,25 +109,35 @@ def parse_json(raw: bytes) -> Any:
 
 
 def check_tree(data: Any) -> None:
-    """Refuse nesting deeper than MAX_DEPTH and NUL characters in any key or string (walked without
-    recursion, so the walk itself cannot overflow)."""
+    """Refuse nesting deeper than MAX_DEPTH, and NUL characters or lone surrogates (`"\\ud800"`: valid JSON, not
+    text any database can store) in any key or string. Walked without recursion, so the walk cannot overflow."""
     stack: list[tuple[Any, int, str]] = [(data, 0, "")]
     while stack:
         node, depth, where = stack.pop()
         if depth > MAX_DEPTH:
             raise BadRequest(f"The body is nested deeper than {MAX_DEPTH} levels.", rc="InvalidJSON")
         if isinstance(node, str):
-            if "\x00" in node:
+            if not _storable(node):
                 raise _nul(where)
         elif isinstance(node, dict):
             for key, value in node.items():
-                if "\x00" in key:
+                if not _storable(key):
                     raise _nul(where or "body")
                 stack.append((value, depth + 1, f"{where}.{key}" if where else key))
         elif isinstance(node, list):
             stack.extend((value, depth + 1, f"{where}[{i}]") for i, value in enumerate(node))
 
 
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _nul(field: str) -> BadRequest:
-    return BadRequest(f"{field or 'body'}: NUL characters are not allowed.", rc="InvalidCharacters",
-                      errors={field or "body": "NUL characters are not allowed"})
+    return BadRequest(f"{field or 'body'}: NUL characters and lone surrogates are not allowed.",
+                      rc="InvalidCharacters", errors={field or "body": "NUL characters are not allowed"})

@@ -69,12 +69,12 @@ class WorkMixin(ScanMixin):
             if row.owner_id != user.id:
                 raise Forbidden(f"Worker '{name}' belongs to another user; pick another name.",
                                 rc="WrongCredentials")
-            if row.kind != kind:
-                raise BadRequest(f"Worker '{name}' is a {row.kind} worker; use another name for "
-                                 f"{kind} work.", rc="WorkerKindMismatch")
             cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist, softprompts),
                                   profile_key=_key(announced), written_at=now)
             self._workers[name] = cached
+        if cached.row.kind != kind:  # checked on every pop: a cached text worker must not pop image jobs
+            raise BadRequest(f"Worker '{name}' is a {cached.row.kind} worker; use another name for {kind} work.",
+                             rc="WorkerKindMismatch")
         key = _key(announced)
         if key != cached.profile_key or now - cached.written_at >= self.config.core.checkin_write_interval:
             async with self.db.transaction() as conn:

@@ -36,6 +36,8 @@ HOSTILE_BODIES = {
     "NUL everywhere": b'{"prompt": "a\\u0000b", "name": "w\\u0000", "id": "\\u0000", "username": "u\\u0000",'
                       b' "generation": "\\u0000", "forms": [{"name": "caption\\u0000"}], "source_image": "\\u0000",'
                       b' "models": ["m\\u0000"], "\\u0000key": 1}',
+    "lone surrogates": b'{"prompt": "a\\ud800", "name": "w\\udfff", "id": "\\ud800", "username": "\\ud800#1",'
+                       b' "models": ["\\udb7f\\udfe5\\ud9a2"], "forms": ["caption"], "source_image": "\\ud800"}',
 }
 
 

@@ -92,3 +92,16 @@ async def test_worker_names_per_user_are_limited(service: HordeService, make_use
                 assert (await _post(http, srv, "/api/v2/generate/pop", {"name": f"w{i}"}, apikey=key))[0] == 200
         status, _ = await _post(http, srv, "/api/v2/generate/pop", {"name": "mine"}, apikey=other)
         assert status == 200
+
+
+async def test_a_worker_name_keeps_its_kind(service: HordeService, make_user) -> None:
+    """Found by the fuzzer: a name first used for text work, then popped for images while cached, was handed
+    a text job as an image job (500)."""
+    _, rkey = await make_user("req", kudos=100)
+    _, wkey = await make_user("gpu")
+    async with serve(service) as srv, aiohttp.ClientSession() as http:
+        assert (await _post(http, srv, "/api/v2/generate/text/async", {"prompt": "hello"}, apikey=rkey))[0] == 202
+        assert (await _post(http, srv, "/api/v2/generate/text/pop", {"name": "dual"}, apikey=wkey))[0] == 200
+        for path in ("/api/v2/generate/pop", "/api/v2/interrogate/pop"):
+            status, out = await _post(http, srv, path, {"name": "dual"}, apikey=wkey)
+            assert (status, out["rc"]) == (400, "WorkerKindMismatch"), out
