@@ -42,6 +42,11 @@ class EventBus:
                 self._tasks.add(task)
                 task.add_done_callback(self._done)
 
+    async def settle(self) -> None:
+        """Wait for the handlers started so far (tests; an orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

@@ -29,6 +29,9 @@ from horde_core.users.repo import UserRow
 from horde_core.workers.repo import WorkerRow
 
 from .errors import Forbidden, InvalidAPIKey
+from .login_guard import LoginGuard
+from .snapshots import Snapshots
+from .tally import Tally
 
 AUTH_TTL = 10.0
 HINT_TTL = 1.0
@@ -57,6 +60,11 @@ class ServiceBase:
         self.images = images or ImagePool(config.core.image_threads)
         self.reference = reference or ModelReference.load_default()
         self.events = events or EventBus()
+        # Web pages and /metrics (issue 15): shared read views, this node's job counters, wrong web logins.
+        self.snapshots = Snapshots()
+        self.tally = Tally()
+        self.tally.listen(self.events)
+        self.login_guard = LoginGuard(self.clock, config.web.login_attempts, config.web.login_window)
         self.signer = UrlSigner(config.api.signing_secret or "unset")
         self._auth: dict[str, tuple[float, UserRow]] = {}
         self._workers: dict[str, CachedWorker] = {}

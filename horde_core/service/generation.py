@@ -21,6 +21,7 @@ from horde_core.users.repo import UserRow
 
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
+from .fairness import FairnessMixin
 from .schemas import ImageRequestSpec
 from .screening import ScreeningMixin
 
@@ -53,7 +54,7 @@ def parse_request_id(request_id: str) -> str:
         raise RequestNotFound(f"Request with ID '{request_id}' not found.") from None
 
 
-class GenerationMixin(ScreeningMixin):
+class GenerationMixin(FairnessMixin, ScreeningMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
                              ipaddr: str = "") -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run."""
@@ -129,6 +130,7 @@ class GenerationMixin(ScreeningMixin):
         async with self.db.transaction() as conn:
             await xact_lock(conn, self.db.dialect, _concurrency_lock(user, ipaddr))
             await self._check_concurrency(conn, user, len(jobs), ipaddr)
+            await self.admit_fairly(conn, request, len(jobs))  # per member of a community
             floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
             await lifecycle.insert_request(conn, request, jobs)
             if not await settlement.hold(conn, now, user.id, request["id"], total, floor):

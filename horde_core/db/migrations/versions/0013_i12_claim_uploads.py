@@ -1,15 +1,15 @@
 """claim-bound uploads: each claim's own upload key; workers remember their last finished job
 
-Revision ID: 0011_i12
-Revises: 0010
+Revision ID: 0013_i12
+Revises: 0012
 Create Date: 2026-12-06 02:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i12"
-down_revision = "0010"
+revision = "0013_i12"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
