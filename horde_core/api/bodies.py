@@ -52,17 +52,22 @@ class BodyGate:
 
 
 async def _read(request: web.Request, limit: int, seconds: float) -> bytes:
-    data = bytearray()
+    """aiohttp's own read (it caches the body for any middleware that read it first, and stops at the app's
+    `client_max_size`), within the time allowed; then this route's limit."""
     try:
         async with asyncio.timeout(seconds):
-            while chunk := await request.content.read(65536):
-                data.extend(chunk)
-                if len(data) > limit:
-                    raise BadRequest(f"Body larger than {limit} bytes.", rc="PayloadTooLarge", status=413)
+            data = await request.read()
     except TimeoutError:
         raise BadRequest(f"The body did not arrive within {seconds:g} seconds.", rc="RequestTimeout",
                          status=408) from None
-    return bytes(data)
+    except web.HTTPRequestEntityTooLarge:
+        data = b""
+        length = limit + 1
+    else:
+        length = len(data)
+    if length > limit:
+        raise BadRequest(f"Body larger than {limit} bytes.", rc="PayloadTooLarge", status=413)
+    return data
 
 
 class _Refused(ValueError):
