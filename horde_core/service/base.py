@@ -22,7 +22,7 @@ from horde_core.models import Meta
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import WorkerProfile
 from horde_core.reference import ModelReference
-from horde_core.storage import ImageStore, LocalImageStore, UrlSigner
+from horde_core.storage import ImagePool, ImageStore, LocalImageStore, UrlSigner
 from horde_core.users import repo as users_repo
 from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
@@ -51,11 +51,13 @@ class CachedWorker:
 class ServiceBase:
     def __init__(self, config: AppConfig, db: Database, *, clock: Clock | None = None,
                  store: ImageStore | None = None, reference: ModelReference | None = None,
-                 events: EventBus | None = None) -> None:
+                 events: EventBus | None = None, images: ImagePool | None = None) -> None:
         self.config = config
         self.db = db
         self.clock = clock or Clock()
         self.store: ImageStore = store or LocalImageStore(f"{config.core.data_dir}/images")
+        # Every image the core decodes or encodes goes through this pool, never the event loop.
+        self.images = images or ImagePool(config.core.image_threads)
         self.reference = reference or ModelReference.load_default()
         self.events = events or EventBus()
         # Web pages and /metrics (issue 15): shared read views, this node's job counters, wrong web logins.
@@ -95,9 +97,11 @@ class ServiceBase:
 
     # --- signed URLs (the signature is the capability) ------------------------------------------
 
-    def upload_url(self, job_id: str) -> str:
+    def upload_url(self, key: str) -> str:
+        """Where the claim that owns upload `key` PUTs its result (the key is fresh per claim; the PUT is
+        refused once that claim no longer holds its job, whatever the URL's expiry says)."""
         exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
-        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
+        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{key}", exp)
 
     def download_url(self, key: str) -> str:
         exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds

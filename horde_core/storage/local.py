@@ -1,4 +1,5 @@
-"""Images as files under a directory. Keys are our own (`<kind>/<uuid>.<ext>`), never a caller's."""
+"""Images as files under a directory. Keys are our own (`<kind>/<uuid>.<ext>`, or `<kind>/<uuid>.<claim>.<ext>`
+for a claim's upload), never a caller's."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import asyncio
 import contextlib
 import os
 import re
+import uuid
 from pathlib import Path
 
-_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}\.[a-z]+$")
+_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}(\.[0-9a-f]{32})?\.[a-z]+$")
 
 
 class LocalImageStore:
@@ -40,7 +42,14 @@ class LocalImageStore:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target under a name of this write's own, then rename: concurrent writers of one key
+    never share a temporary file, and a reader sees the old bytes or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
