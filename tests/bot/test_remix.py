@@ -93,11 +93,12 @@ async def test_upscale_image_offers_a_private_picker_that_survives_a_restart(
         assert (await alchemist.pop(http))["forms"] == []  # one form, nothing more
 
 
-async def test_remix_from_the_gallery(h: DiscordHarness, service: HordeService, server) -> None:
+async def test_remix_from_the_gallery(h: DiscordHarness, service: HordeService, server, config: AppConfig) -> None:
     worker = await _worker(service, server)
     rec = await _generate(h, worker, "a windmill")
     job = _ids(rec, "gen:vary:")[0].split(":")[2]
     gallery = await h.slash("gallery", user=h.member(1))
+    await h.restart(build_bot(config, service))
     shown = await h.click(gallery, f"gen:remix:{job}", user=h.member(1))
     assert shown.type == 9
     prompt_id, strength_id = _modal_values(shown.modal)
