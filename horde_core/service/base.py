@@ -88,11 +88,21 @@ class ServiceBase:
     # --- signed URLs (the signature is the capability) ------------------------------------------
 
     def upload_url(self, job_id: str) -> str:
-        exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
+        """Where a worker PUTs a job's result: straight into the store when it presigns (S3), else our route."""
+        ttl = self.config.core.image_job_ttl * 4
+        presigned = self.store.presigned_put(f"img/{job_id}.webp", ttl)
+        if presigned is not None:
+            return presigned
+        exp = int(self.clock.now()) + ttl
         return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
 
     def download_url(self, key: str) -> str:
-        exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds
+        """Where anyone holding the link GETs an image: the store's presigned URL (S3), else our route."""
+        ttl = self.config.api.download_url_ttl_seconds
+        presigned = self.store.presigned_get(key, ttl)
+        if presigned is not None:
+            return presigned
+        exp = int(self.clock.now()) + ttl
         exp -= exp % 60  # stable for a minute, so polling clients see the same URL
         return self.signer.sign(self.public_url, f"/api/v2/r2/{key}", exp)
 

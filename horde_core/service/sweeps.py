@@ -68,8 +68,7 @@ class SweepMixin(WorkMixin):
         retention = self.config.core.image_retention
         async with self.db.read() as conn:
             images = await lifecycle.prunable_images(conn, now, retention)
-        for _, key in images:
-            await self.store.delete(key)
+        await self.store.delete_many([key for _, key in images])  # wherever the store is: every node's images
         async with self.db.transaction() as conn:
             await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
         return len(images)

@@ -161,8 +161,9 @@ class WorkMixin(ScanMixin):
 
     async def _image_for_worker(self, key: str) -> str:
         """Old workers want base64 unless the URL is https; give them what they can use."""
-        if self.public_url.startswith("https://"):
-            return self.download_url(key)
+        url = self.download_url(key)
+        if url.startswith("https://"):
+            return url
         return base64.b64encode(await self.store.get(key) or b"").decode()
 
     # --- uploads and downloads --------------------------------------------------------------

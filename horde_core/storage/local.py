@@ -1,14 +1,14 @@
-"""Images as files under a directory. Keys are our own (`<kind>/<uuid>.<ext>`), never a caller's."""
+"""Images as files under a directory: the single-node default (the API serves them through signed URLs)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import re
+from collections.abc import Iterable
 from pathlib import Path
 
-_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}\.[a-z]+$")
+from horde_core.storage.store import check_key
 
 
 class LocalImageStore:
@@ -16,9 +16,7 @@ class LocalImageStore:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise ValueError(f"bad image key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
     async def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -38,9 +36,28 @@ class LocalImageStore:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
 
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        paths = [self._path(k) for k in keys]
+        await asyncio.to_thread(_unlink_all, paths)
+
+    def presigned_get(self, key: str, expires_in: int) -> str | None:
+        return None
+
+    def presigned_put(self, key: str, expires_in: int) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
