@@ -6,6 +6,7 @@ from horde_core.models.communities import CommunitySettings, SettingsChange
 from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
+from horde_core.models.limits import RateBucket
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
@@ -23,6 +24,7 @@ __all__ = [
     "Meta",
     "ModerationEntry",
     "Penalty",
+    "RateBucket",
     "RaterTrust",
     "Rating",
     "Request",

@@ -4,6 +4,7 @@ SQLite serialises writers, so `UPDATE ... WHERE id IN (subquery) RETURNING` is a
 PostgreSQL locks the chosen rows with `FOR UPDATE SKIP LOCKED`, so concurrent pops on any
 number of nodes skip each other's rows instead of waiting or double-claiming.
 Both walk the partial index of waiting jobs in rank order and stop at the first match.
+A worker in maintenance claims nothing, whatever a node's cache of it says (the claim reads its row).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    exists,
     false,
     func,
     literal,
@@ -28,13 +30,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from horde_core.models import Job, Request
+from horde_core.models import Job, Request, Worker
 from horde_core.queue.matching import RequestTraits, WorkerProfile, skip_reason, unpack
 from horde_core.queue.states import PROCESSING, SQL_WAITING
 
 _jobs = Job.__table__
 _requests = Request.__table__
 R = _requests.c
+_W = Worker.__table__.c
+
+
+def _serving(worker: WorkerProfile) -> ColumnElement[bool]:
+    """The worker is not in maintenance right now (set on any node a moment ago counts)."""
+    return exists(select(_W.id).where(_W.id == worker.id, _W.maintenance.is_(False)))
 
 
 def worker_filter(worker: WorkerProfile) -> list[ColumnElement[bool]]:
@@ -100,7 +108,7 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
                 .limit(max(0, amount - 1)).with_for_update(skip_locked=True).cte("more")
                 .prefix_with("MATERIALIZED"))
         ids = union_all(select(first.c.id), select(more.c.id))
-        stmt = update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING).values(**values)
+        stmt = update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING, _serving(worker)).values(**values)
     else:
         prio_q, _ = _first_query(worker, True)
         gen_q, _ = _first_query(worker, False)
@@ -109,7 +117,7 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
             gen_q.with_only_columns(gen_q.selected_columns.request_id).scalar_subquery(),
         )
         targets = select(J.id).where(J.request_id == pick, J.state == SQL_WAITING).limit(amount)
-        stmt = update(_jobs).where(J.id.in_(targets)).values(**values)
+        stmt = update(_jobs).where(J.id.in_(targets), _serving(worker)).values(**values)
     return stmt.returning(J.id, J.request_id, J.seed)
 
 
@@ -143,7 +151,7 @@ async def claim_forms(conn: AsyncConnection, dialect: str, worker: WorkerProfile
         # and then claim more than `amount`.
         chosen = pick.with_for_update(of=j, skip_locked=True).cte("pick").prefix_with("MATERIALIZED")
         pick = select(chosen.c.id)
-    stmt = update(_jobs).where(J.id.in_(pick), J.state == SQL_WAITING).values(**values)
+    stmt = update(_jobs).where(J.id.in_(pick), J.state == SQL_WAITING, _serving(worker)).values(**values)
     return list((await conn.execute(stmt.returning(J.id, J.request_id, J.form))).all())
 
 

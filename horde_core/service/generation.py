@@ -65,7 +65,7 @@ class GenerationMixin(ScreeningMixin):
             proxied_account=spec.proxied_account, ipaddr=ipaddr, client_agent=client_agent, strike=not spec.dry_run)
         if spec.dry_run:
             return Accepted(None, total, warnings)
-        if self.rate_limited(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
+        if await self.over_request_limit(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         source = mask = b""
         if spec.source_image:

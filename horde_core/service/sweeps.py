@@ -1,7 +1,8 @@
 """Background housekeeping: TTL aborts, request expiry, image pruning and uptime kudos.
 
-Each step is a set of conditional updates, so two API nodes sweeping the same database at
-once do every piece of work exactly once.
+Each step is a set of conditional updates, so two nodes sweeping the same database at once would still do
+every piece of work exactly once; on PostgreSQL a pass also runs under an advisory lock, so while one node
+sweeps the others skip their pass instead of racing it (any number of sweepers may run).
 """
 
 from __future__ import annotations
@@ -23,15 +24,20 @@ from .work import WorkMixin
 
 log = logging.getLogger(__name__)
 UPTIME_CHUNK = 600.0
+SWEEP_LOCK = "sweeps"
 _W = Worker.__table__
 
 
 class SweepMixin(WorkMixin):
     async def sweep(self) -> dict[str, int]:
-        """One pass of every sweep; returns how much each did."""
-        done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
-                "pruned": await self._prune(), "uptime": await self._pay_uptime(),
-                "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned()}
+        """One pass of every sweep; returns how much each did (nothing when another node is sweeping)."""
+        async with self.db.advisory_lock(SWEEP_LOCK) as mine:
+            if not mine:
+                return {}
+            done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
+                    "pruned": await self._prune(), "uptime": await self._pay_uptime(),
+                    "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned()}
+            await self.limits.prune()
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)

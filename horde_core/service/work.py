@@ -23,8 +23,6 @@ from .errors import BadRequest, Forbidden, NotFound
 from .scanning import ScanMixin
 from .schemas import ImagePopSpec, SubmitSpec
 
-NAME_TTL = 60.0
-
 
 def image_key(job_id: str) -> str:
     return f"img/{job_id}.webp"
@@ -38,7 +36,7 @@ class WorkMixin(ScanMixin):
                               softprompts: tuple[str, ...] = ()) -> CachedWorker:
         """Find or register the worker, and write its check-in only when it changed or is due."""
         now = self.clock.now()
-        cached = self._workers.get(name)
+        cached = self.workers.get(name)
         if cached is None or cached.row.owner_id != user.id:
             async with self.db.transaction() as conn:
                 row = await workers_repo.by_name(conn, name)
@@ -55,7 +53,7 @@ class WorkMixin(ScanMixin):
                                  f"{kind} work.", rc="WorkerKindMismatch")
             cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist, softprompts),
                                   profile_key=_key(announced), written_at=now)
-            self._workers[name] = cached
+            self.workers.put(name, cached)
         key = _key(announced)
         if key != cached.profile_key or now - cached.written_at >= self.config.core.checkin_write_interval:
             async with self.db.transaction() as conn:
@@ -70,16 +68,15 @@ class WorkMixin(ScanMixin):
     async def _user_ids(self, names: list[str]) -> tuple[int, ...]:
         """Resolve `priority_usernames` (name#id) to user ids, remembered for a minute."""
         ids: list[int] = []
-        now = time.monotonic()
         for name in names:
-            hit = self._names.get(name)
-            if hit is None or now - hit[0] > NAME_TTL:
+            known, user_id = self.workers.user_id(name)
+            if not known:
                 async with self.db.read() as conn:
                     found = await users_repo.by_name(conn, name)
-                hit = (now, found.id if found else None)
-                self._names[name] = hit
-            if hit[1] is not None:
-                ids.append(hit[1])
+                user_id = found.id if found else None
+                self.workers.remember_user_id(name, user_id)
+            if user_id is not None:
+                ids.append(user_id)
         return tuple(ids)
 
     # --- pop ------------------------------------------------------------------------------
@@ -123,11 +120,11 @@ class WorkMixin(ScanMixin):
 
     async def _skipped(self, worker: CachedWorker) -> dict[str, int]:
         now = time.monotonic()
-        if worker.skipped_version == self.queue_version and now - worker.skipped_at < 2.0:
+        if worker.skipped_version == self.hints.version and now - worker.skipped_at < 2.0:
             return worker.skipped
         async with self.db.read() as conn:
             worker.skipped = await claims.skipped(conn, worker.profile)
-        worker.skipped_version, worker.skipped_at = self.queue_version, now
+        worker.skipped_version, worker.skipped_at = self.hints.version, now
         return worker.skipped
 
     async def _image_payload(self, request: Any, jobs: list[Any], model: str, ttl: int) -> PoppedJob:
