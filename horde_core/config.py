@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -212,6 +212,14 @@ class BotSettings(_Section):
     # (0: as many as Discord recommends). Every process of a split bot gets the same shard_count.
     shard_ids: list[int] = Field(default_factory=list)
     shard_count: int = 0
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> BotSettings:
+        if self.shard_ids and not self.shard_count:
+            raise ValueError("bot.shard_ids needs bot.shard_count (the same in every bot process)")
+        if any(not 0 <= i < self.shard_count for i in self.shard_ids):
+            raise ValueError(f"bot.shard_ids must lie in 0..{self.shard_count - 1}")
+        return self
 
 
 class AppConfig(BaseSettings):
