@@ -6,6 +6,7 @@
     python main.py user create NAME [--kudos N] [--trusted] [--concurrency N]
     python main.py user list
     python main.py user kudos NAME AMOUNT          an audited grant (negative takes kudos back)
+    python main.py user key NAME                   replace NAME's API key (prints the new one last)
     python main.py safety check [--negative TEXT] PROMPT | safety check --jsonl < prompts.jsonl
     python main.py safety terms export|import FILE the prompt filter's terms, for administrators
     python main.py dataset import DIR [--dataset NAME] [--gold] [--nsfw]
@@ -55,6 +56,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     create.add_argument("--trusted", action="store_true")
     create.add_argument("--concurrency", type=int, default=None)
     user.add_parser("list", help="list users")
+    rekey = user.add_parser("key", help="replace a user's API key (the old one stops working on every node)")
+    rekey.add_argument("name")
     grant = user.add_parser("kudos", help="grant kudos through the ledger")
     grant.add_argument("name")
     grant.add_argument("amount", type=int)
@@ -132,6 +135,11 @@ async def run_cli(args: argparse.Namespace, config: AppConfig) -> int:
         elif args.action == "kudos":
             user = await service.grant_kudos(args.name, args.amount, args.note)
             print(f"{user.display_name} now has {user.kudos} kudos.")
+        elif args.action == "key":
+            user = await service.user_by_name(args.name)
+            key = await service.regenerate_key(user.id)
+            print(f"{user.display_name} has a new API key; the old one no longer works. API key (shown once):")
+            print(key)
     except HordeError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

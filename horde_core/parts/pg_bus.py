@@ -44,7 +44,8 @@ class PgEventBus(EventBus):
         self._retry = retry_delay
         self._outbox: list[str] = []
         self._wake = asyncio.Event()
-        self._sent = asyncio.Event()
+        self._sent = asyncio.Event()  # set while nothing waits to be sent
+        self._sent.set()
         self._sender: Any = None
         self._listener: Any = None
         self._tasks_running: list[asyncio.Task[None]] = []
@@ -67,7 +68,7 @@ class PgEventBus(EventBus):
 
     async def flush(self) -> None:
         """Wait until every event published so far has been handed to PostgreSQL."""
-        while self._outbox and not self._closing:
+        if not self._closing:
             await self._sent.wait()
 
     def _batch(self) -> str:
@@ -97,7 +98,8 @@ class PgEventBus(EventBus):
                         log.warning("could not send events to other nodes (try %d): %s", attempt + 1, exc)
                         self._sender = None
                         await asyncio.sleep(self._retry)
-            self._sent.set()
+            if not self._outbox:
+                self._sent.set()
 
     # --- listening --------------------------------------------------------------------------------
 

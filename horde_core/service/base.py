@@ -12,6 +12,7 @@ import random
 import secrets
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from horde_core.clock import Clock
 from horde_core.config import AppConfig
@@ -64,9 +65,14 @@ class ServiceBase:
             secret = self.config.api.signing_secret
             if not secret:
                 secret = await conn.scalar(select(Meta.value).where(Meta.key == "signing_secret"))
-                if secret is None:
-                    secret = secrets.token_hex(32)
-                    await conn.execute(Meta.__table__.insert().values(key="signing_secret", value=secret))
+                if secret is None:  # the first node to start makes it; a node starting beside it reads theirs
+                    try:
+                        async with conn.begin_nested():
+                            await conn.execute(Meta.__table__.insert().values(key="signing_secret",
+                                                                              value=secrets.token_hex(32)))
+                    except IntegrityError:
+                        pass
+                    secret = await conn.scalar(select(Meta.value).where(Meta.key == "signing_secret"))
         self.signer = UrlSigner(secret)
 
     # --- signed URLs (the signature is the capability) ------------------------------------------
