@@ -234,4 +234,7 @@ def alembic_config(connection: Any = None) -> Any:
 def run_migrations(sync_conn: Any) -> None:
     from alembic import command
 
+    if sync_conn.dialect.name == "postgresql":
+        # Nodes starting together wait here for whoever migrates first, then find the schema at head.
+        sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("migrations")})
     command.upgrade(alembic_config(sync_conn), "head")
