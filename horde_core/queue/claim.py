@@ -80,11 +80,25 @@ def _first_query(worker: WorkerProfile, priority: bool) -> Any:
     j = _jobs.alias("jw")
     q = (select(j.c.id, j.c.request_id)
          .select_from(j.join(_requests, _requests.c.id == j.c.request_id))
-         .where(j.c.state == SQL_WAITING, j.c.kind == worker.kind, *worker_filter(worker))
+         .where(j.c.state == SQL_WAITING, *worker_filter(worker))
          .order_by(j.c.rank).limit(1))
-    if priority:
-        q = q.where(j.c.user_id.in_(worker.priority_user_ids) if worker.priority_user_ids else false())
-    return q, j
+    if not priority:
+        return q.where(j.c.kind == worker.kind), j
+    if not worker.priority_user_ids:
+        return q.where(false()), j
+    # The priority users' own jobs, found through their index (user_id first). The kind is checked on the
+    # request, not the job: given `jobs.kind`, PostgreSQL's planner may prefer walking the whole queue
+    # in rank order and filtering by user (it did, at 20,000 waiting: 8 ms a claim).
+    return q.where(j.c.user_id.in_(worker.priority_user_ids), R.kind == worker.kind), j
+
+
+def _any_priority_waiting(worker: WorkerProfile) -> ColumnElement[bool]:
+    """Whether the worker's priority users have anything waiting: one probe of their index. Most of the time
+    they have nothing, and the priority search is skipped at once."""
+    if not worker.priority_user_ids:
+        return false()
+    w = _jobs.alias("jpw")
+    return exists(select(w.c.id).where(w.c.user_id.in_(worker.priority_user_ids), w.c.state == SQL_WAITING))
 
 
 @lru_cache(maxsize=2048)
@@ -96,6 +110,7 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
     J = _jobs.c
     if dialect == "postgresql":
         prio_q, jp = _first_query(worker, True)
+        prio_q = prio_q.where(_any_priority_waiting(worker))
         gen_q, jg = _first_query(worker, False)
         fp = prio_q.with_for_update(of=jp, skip_locked=True).cte("fp")
         fg = gen_q.with_for_update(of=jg, skip_locked=True).cte("fg")
