@@ -10,14 +10,17 @@ A worker in maintenance claims nothing, whatever a node's cache of it says (the 
 from __future__ import annotations
 
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Float,
+    String,
     and_,
     bindparam,
     case,
+    column,
     exists,
     false,
     func,
@@ -27,11 +30,12 @@ from sqlalchemy import (
     select,
     union_all,
     update,
+    values,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request, Worker
-from horde_core.queue.matching import RequestTraits, WorkerProfile, skip_reason, unpack
+from horde_core.queue.matching import RequestTraits, WorkerProfile, pick_model, skip_reason, unpack
 from horde_core.queue.states import PROCESSING, SQL_WAITING
 
 _jobs = Job.__table__
@@ -123,7 +127,10 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
                 .limit(max(0, amount - 1)).with_for_update(skip_locked=True).cte("more")
                 .prefix_with("MATERIALIZED"))
         ids = union_all(select(first.c.id), select(more.c.id))
-        stmt = update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING, _serving(worker)).values(**values)
+        # One statement does the whole pop: it also picks the model and returns the request's row.
+        stmt = (update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING, _serving(worker), R.id == J.request_id)
+                .values(**values, model=_model_for(worker)))
+        return stmt.returning(J.id, J.request_id, J.seed, J.model, *[c.label(f"r_{c.name}") for c in R])
     else:
         prio_q, _ = _first_query(worker, True)
         gen_q, _ = _first_query(worker, False)
@@ -136,11 +143,41 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
     return stmt.returning(J.id, J.request_id, J.seed)
 
 
+def _model_for(worker: WorkerProfile) -> Any:
+    """`matching.pick_model` in SQL: the first of the request's models (its order) the worker serves, else the
+    worker's first."""
+    served = sorted(worker.models)
+    if not served:
+        return literal("")
+    names = values(column("m", String), name="served").data([(m,) for m in served])
+    at = func.strpos(R.models, literal("|") + names.c.m + literal("|"))
+    first = select(names.c.m).where(at > 0).order_by(at).limit(1).scalar_subquery()
+    return func.coalesce(first, served[0])
+
+
 async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
                 ttl: float) -> list[Any]:
     """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
     stmt = _claim_statement(dialect, worker, amount)
     return list((await conn.execute(stmt, {"now": now, "deadline": now + ttl})).all())
+
+
+async def claim_jobs(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
+                     ttl: float) -> tuple[list[Any], Any, str]:
+    """The whole pop: claimed jobs (sorted by id), their request's row and the model the worker is to use.
+    PostgreSQL: one statement (run it in autocommit: one round trip). SQLite: three, in the caller's
+    transaction."""
+    claimed = sorted(await claim(conn, dialect, worker, amount, now, ttl), key=lambda j: j.id)
+    if not claimed:
+        return [], None, ""
+    if dialect == "postgresql":
+        first = claimed[0]._mapping
+        request = SimpleNamespace(**{c.name: first[f"r_{c.name}"] for c in R})
+        return claimed, request, str(claimed[0].model or "")
+    request = (await conn.execute(select(_requests).where(R.id == claimed[0].request_id))).first()
+    model = pick_model(traits_of(request), worker)
+    await conn.execute(update(_jobs).where(_jobs.c.id.in_([c.id for c in claimed])).values(model=model))
+    return claimed, request, model
 
 
 async def claim_forms(conn: AsyncConnection, dialect: str, worker: WorkerProfile, image_forms: frozenset[str],

@@ -11,6 +11,7 @@ from typing import Any
 
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
+from horde_core.queue.accept import accept
 from horde_core.queue.claim import traits_of
 from horde_core.queue.matching import pack, skip_reason
 from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
@@ -112,17 +113,31 @@ class GenerationMixin(ScreeningMixin):
         now = request["created_at"]
         await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"),
                                             request.get("ipaddr", "")))
-        async with self.db.transaction() as conn:
-            active = await lifecycle.active_jobs_of_user(conn, user.id)
-            if active + len(jobs) > limit and not user.anonymous:
-                raise TooMany(f"You already have {active} jobs queued or in progress; your limit is "
-                              f"{limit}. Wait for them to finish.", rc="TooManyPrompts")
-            floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
-            await lifecycle.insert_request(conn, request, jobs)
-            if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
-                raise Forbidden(f"This request needs {total} kudos and your balance would fall below "
-                                f"{floor}. Earn kudos by running a worker, or lower steps, size or "
-                                "images.", rc="KudosUpfront")
+        floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
+
+        def too_many(active: int) -> TooMany:
+            return TooMany(f"You already have {active} jobs queued or in progress; your limit is "
+                           f"{limit}. Wait for them to finish.", rc="TooManyPrompts")
+
+        def too_poor() -> Forbidden:
+            return Forbidden(f"This request needs {total} kudos and your balance would fall below "
+                             f"{floor}. Earn kudos by running a worker, or lower steps, size or "
+                             "images.", rc="KudosUpfront")
+
+        if self.db.dialect == "postgresql":  # one statement, one round trip (queue/accept.py)
+            async with self.db.autocommit() as conn:
+                accepted, active = await accept(conn, request, jobs, total, floor,
+                                                None if user.anonymous else limit, now)
+            if not accepted:
+                raise too_many(active) if not user.anonymous and active + len(jobs) > limit else too_poor()
+        else:
+            async with self.db.transaction() as conn:
+                active = await lifecycle.active_jobs_of_user(conn, user.id)
+                if active + len(jobs) > limit and not user.anonymous:
+                    raise too_many(active)
+                await lifecycle.insert_request(conn, request, jobs)
+                if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
+                    raise too_poor()
         self.note_waiting(request["kind"])
 
     def _decode_client_image(self, data: str, field: str) -> bytes:

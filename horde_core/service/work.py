@@ -10,7 +10,7 @@ from typing import Any
 from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
-from horde_core.queue.matching import WorkerProfile, pick_model
+from horde_core.queue.matching import WorkerProfile
 from horde_core.queue.states import DONE, HELD, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users import repo as users_repo
@@ -93,14 +93,11 @@ class WorkMixin(ScanMixin):
         if worker.row.maintenance or not await self.maybe_waiting(kind):
             return worker, None, [], ""
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            claimed = await claims.claim(conn, self.db.dialect, worker.profile, amount, now, ttl)
-            if not claimed:
-                return worker, None, [], ""
-            request = await lifecycle.request_row(conn, claimed[0].request_id)
-            model = pick_model(claims.traits_of(request), worker.profile)
-            await lifecycle.set_model(conn, [c.id for c in claimed], model)
-        return worker, request, sorted(claimed, key=lambda j: j.id), model
+        async with self.db.autocommit() as conn:  # PostgreSQL: one statement; SQLite: one transaction
+            claimed, request, model = await claims.claim_jobs(conn, self.db.dialect, worker.profile, amount, now, ttl)
+        if not claimed:
+            return worker, None, [], ""
+        return worker, request, claimed, model
 
     async def pop_image(self, user: UserRow, spec: ImagePopSpec, *, ipaddr: str = "") -> PoppedJob:
         announced = {
@@ -214,9 +211,7 @@ class WorkMixin(ScanMixin):
                 await self.hold_for_scan(conn, now, job_id, values["image_key"])
                 return int(done.reward)
             reward, units = int(done.reward), int(done.units)
-            if not censored:
-                await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
-            else:
+            if censored:
                 await settlement.refund_jobs(conn, now, done.request_id, 1, int(done.reward), "censored")
                 if csam:
                     reward = 0
@@ -225,6 +220,8 @@ class WorkMixin(ScanMixin):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now))
+            if not censored:  # last: it locks the owner's balance row, which all their workers' submits share
+                await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
         if csam:
             await self._strike_for_csam(done.request_id)
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
