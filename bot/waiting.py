@@ -1,8 +1,10 @@
 """Waiting for the core to finish a request without sleeping: the core's "job_finished" event wakes us.
 
-Events only exist when the core runs in this process, so a slow poll stays as a fallback (a remote core,
-or an event published between our check and our wait). Every wait has a deadline: interaction tokens
-expire after 15 minutes, and nobody should be left watching "thinking…" forever.
+Events come from every node: in this process on one node, over PostgreSQL LISTEN/NOTIFY when the bot runs
+beside other nodes (a job finished on another API node wakes us within milliseconds). A slow poll stays as
+a fallback (an event lost while the bus reconnected, or published between our check and our wait). Every
+wait has a deadline: interaction tokens expire after 15 minutes, and nobody should be left watching
+"thinking…" forever.
 """
 
 from __future__ import annotations

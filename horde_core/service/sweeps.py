@@ -74,9 +74,12 @@ class SweepMixin(WorkMixin):
         retention = self.config.core.image_retention
         async with self.db.read() as conn:
             images = await lifecycle.prunable_images(conn, now, retention)
-        await self.store.delete_many([key for _, key in images])  # wherever the store is: every node's images
+            sources = await lifecycle.prunable_sources(conn, now, retention)
+        # Wherever the store is (a shared bucket: every node's images), results, sources and masks.
+        await self.store.delete_many([key for _, key in images] + [k for _, keys in sources for k in keys])
         async with self.db.transaction() as conn:
             await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
+            await lifecycle.forget_sources(conn, [rid for rid, _ in sources])
         return len(images)
 
     async def _prune_audit(self) -> int:

@@ -20,6 +20,7 @@ from PIL import Image
 from horde_core.clock import FakeClock
 from horde_core.config import AppConfig, S3Settings
 from horde_core.db import Database
+from horde_core.queue import lifecycle
 from horde_core.service import HordeService
 from horde_core.storage import ImageStore, LocalImageStore
 from horde_core.storage.s3 import S3ImageStore
@@ -191,12 +192,15 @@ async def test_pruning_deletes_from_the_store(svc: HordeService, api, store: Ima
     _, rkey = await make_user("req", kudos=100)
     _, wkey = await make_user("gpu")
     async with aiohttp.ClientSession() as http:
-        await _request(http, api, rkey)
+        rid = await _request(http, api, rkey, source_image=base64.b64encode(png((1, 2, 3))).decode(),
+                             source_processing="img2img")
         pop = await _pop(http, api, wkey)
         assert (await http.put(pop["r2_upload"], data=b"bytes")).status == 200
         assert await _submit(http, api, wkey, pop["id"]) == 200
-    stored = f"img/{pop['id']}.webp"
-    assert await store.exists(stored)
+    stored, source = f"img/{pop['id']}.webp", f"source/{rid}.webp"
+    assert await store.exists(stored) and await store.exists(source)
     clock.advance(svc.config.core.image_retention + 60)
     assert (await svc.sweep())["pruned"] == 1
-    assert not await store.exists(stored)
+    assert not await store.exists(stored) and not await store.exists(source)  # the source goes too
+    async with svc.db.read() as conn:
+        assert await lifecycle.prunable_sources(conn, svc.clock.now(), svc.config.core.image_retention) == []
