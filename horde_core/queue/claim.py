@@ -20,7 +20,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    column,
     exists,
     false,
     func,
@@ -30,8 +29,8 @@ from sqlalchemy import (
     select,
     union_all,
     update,
-    values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request, Worker
@@ -149,10 +148,12 @@ def _model_for(worker: WorkerProfile) -> Any:
     served = sorted(worker.models)
     if not served:
         return literal("")
-    names = values(column("m", String), name="served").data([(m,) for m in served])
+    # The names as one array parameter (a VALUES list would make the statement uncacheable: compiled per pop).
+    names = (func.unnest(bindparam("served_models", value=served, type_=ARRAY(String))).table_valued("m")
+             .render_derived(name="served"))
     at = func.strpos(R.models, literal("|") + names.c.m + literal("|"))
     first = select(names.c.m).where(at > 0).order_by(at).limit(1).scalar_subquery()
-    return func.coalesce(first, served[0])
+    return func.coalesce(first, bindparam("first_model", value=served[0], type_=String))
 
 
 async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
