@@ -14,6 +14,7 @@
     python main.py dataset export OUT [--dataset NAME]
                                                    the rated pool: OUT/images/, OUT/manifest.jsonl
     python main.py upstream status                 the upstream horde: account, spend per community, health
+    python main.py upstream passkey                a new proxy passkey from the upstream, kept in the database
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from horde_core.db import Database
 from horde_core.parts import parts_for
 from horde_core.service import HordeError, HordeService
 from horde_core.storage import open_store
+from horde_core.web import setup_web
 
 log = logging.getLogger("hordebot")
 
@@ -76,7 +78,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     exp.add_argument("out")
     exp.add_argument("--dataset", default=None, help="only this dataset (the horde's name: its shared images)")
     upstream = sub.add_parser("upstream", help="upstream mode: a public horde behind the local one")
-    upstream.add_argument("action", choices=["status"])
+    upstream.add_argument("action", choices=["status", "passkey"],
+                          help="status | passkey (generate the service account's proxy passkey and keep it)")
     upstream.add_argument("--days", type=int, default=7, help="days of spend to show")
     return parser.parse_args(argv)
 
@@ -198,6 +201,8 @@ async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
     from horde_core.upstream import UpstreamError, client_for
 
     up = config.upstream
+    if args.action == "passkey":
+        return await _upstream_passkey(config)
     service = await open_service(config)
     try:
         report = await service.upstream_report(args.days)
@@ -212,11 +217,21 @@ async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
             try:
                 account = await client.find_user()
                 who = f"{account.get('username', '?')} with {account.get('kudos', '?')} kudos"
+                if account.get("service") is False:
+                    who += " (NOT a service account: proxied_account and passkeys are refused)"
             except UpstreamError as exc:
                 who = f"unknown ({exc.message})"
         finally:
             await client.close()
         print(f"Upstream reachable: {'yes' if alive else 'no'}; account: {who}")
+    if report["proxying"]:
+        print(f"Proxying: on (passkey from the {report['passkey_source']}): each member's requests carry their own "
+              "Proxied-For value, so the upstream times out that member, not the operator's address")
+    else:
+        print("Proxying: off: every member shares the operator's address upstream, and one refused prompt times "
+              "it out for everyone; run `python main.py upstream passkey` (needs a service account)")
+    if report["account_spent_today"]:
+        print(f"The operator's account lost {report['account_spent_today']:.1f} kudos today (as the relay saw it)")
     health = report["health"]
     if health:
         print(f"Relay: last success {_ago(health.get('last_ok'))}, last error {_ago(health.get('last_error_at'))}"
@@ -231,7 +246,42 @@ async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
     if not report["days"]:
         print("(nothing went upstream in these days)")
     for pause in report["pauses"]:
-        print(f"paused: {pause['community']} until {_when(pause['until'])} ({pause['reason']})")
+        what = "held back" if pause["community"].startswith(("member:", "user:", "ip:")) else "paused"
+        who = "everyone" if pause["community"] == "*" else pause["community"]
+        print(f"{what}: {who} until {_when(pause['until'])} ({pause['reason']})")
+    return 0
+
+
+async def _upstream_passkey(config: AppConfig) -> int:
+    """`upstream passkey`: ask the upstream for a new proxy passkey and keep it in the database (the relay
+    picks it up within a minute). Never printed in full; a new one replaces the old one upstream too."""
+    from horde_core.upstream import UpstreamError, client_for
+
+    up = config.upstream
+    if not up.url:
+        print("error: set [upstream] url and api_key first", file=sys.stderr)
+        return 2
+    if up.proxy_passkey:
+        print("error: [upstream] proxy_passkey is set in the config or environment and wins over a stored one; a new "
+              "passkey would invalidate it. Remove it, then run this again.", file=sys.stderr)
+        return 2
+    client = client_for(config)
+    try:
+        passkey = await client.generate_passkey()
+    except UpstreamError as exc:
+        print(f"error: the upstream did not give a passkey: {exc.message}"
+              f"{' (the account must be a service account: ask the upstream moderators)' if exc.status == 403 else ''}",
+              file=sys.stderr)
+        return 2
+    finally:
+        await client.close()
+    service = await open_service(config)
+    try:
+        await service.upstream_store_passkey(passkey)
+    finally:
+        await service.db.dispose()
+    print(f"Stored a new proxy passkey (...{passkey[-4:]}) in the database; it replaces any earlier one. Running "
+          "relays use it within a minute: every request then names its member (Proxied-For).")
     return 0
 
 
@@ -336,7 +386,9 @@ async def serve(config: AppConfig, roles: frozenset[str] = frozenset(ROLES)) -> 
              config.core.image_store, "shared" if service.parts.shared else "this process")
     runner: web.AppRunner | None = None
     if "api" in roles:
-        runner = web.AppRunner(create_app(service, config), access_log=None)
+        app = create_app(service, config)
+        setup_web(app, service, config)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, config.api.host, config.api.port).start()
         log.info("horde API on http://%s:%s", config.api.host, config.api.port)

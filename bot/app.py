@@ -12,11 +12,12 @@ from horde_core.service import HordeService
 
 from . import settings as guild_settings
 from .errors import on_tree_error
+from .i18n import HordeTranslator
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.account", "cogs.settings", "cogs.generate", "cogs.chat", "cogs.describe", "cogs.abuse",
-              "cogs.kudos", "cogs.roles", "cogs.rate")
+              "cogs.kudos", "cogs.roles", "cogs.rate", "cogs.info", "cogs.gallery", "cogs.party")
 
 
 class HordeBot(commands.Bot):
@@ -41,6 +42,7 @@ class HordeBot(commands.Bot):
         self.tree.on_error = on_tree_error
 
     async def setup_hook(self) -> None:
+        await self.tree.set_translator(HordeTranslator())
         for name in self.extensions_to_load:
             await self.load_extension(name)
         if self.sync_commands:
@@ -58,8 +60,12 @@ class HordeBot(commands.Bot):
         return await guild_settings.load(self.service, guild_id)
 
     async def member_user(self, user: discord.abc.User):  # type: ignore[no-untyped-def]
+        """The member's core user. Every feature asks for it before it asks the core for work, so this is
+        also where the core learns the member's roles (role quotas depend on them)."""
         from .members import core_user
 
+        if isinstance(user, discord.Member):
+            self.service.note_member_roles(guild_settings.scope(user.guild.id), user.id, [r.id for r in user.roles])
         return await core_user(self.service, user, self.config.bot.starting_kudos)
 
 

@@ -9,6 +9,8 @@ from discord import app_commands
 
 from horde_core.service import HordeError
 
+from .i18n import tr
+
 log = logging.getLogger(__name__)
 
 HINTS = {
@@ -24,7 +26,13 @@ PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage 
 
 
 class UserFacingError(Exception):
-    """Raised by cogs for a refusal a member should read as it is."""
+    """Raised by cogs for a refusal a member should read as it is. Give the English text as a template with
+    its `params` and the member reads it in their language (`bot.i18n`)."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.template = message
+        self.params = params
 
 
 async def reply_private(interaction: discord.Interaction, content: str, **kwargs: object) -> None:
@@ -34,29 +42,35 @@ async def reply_private(interaction: discord.Interaction, content: str, **kwargs
         await interaction.response.send_message(content, ephemeral=True, **kwargs)  # type: ignore[arg-type]
 
 
-def explain(error: BaseException) -> str:
+def explain(error: BaseException, interaction: discord.Interaction | None = None) -> str:
+    """What to tell the member, in their language when `interaction` is given and a translation exists."""
+    def say(english: str, **params: object) -> str:
+        if interaction is None:
+            return english.format(**params) if params else english
+        return tr(interaction, english, **params)
+
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, UserFacingError):
-        return str(error)
+        return say(error.template, **error.params)
     if isinstance(error, HordeError):
         hint = HINTS.get(error.rc, "")
-        return f"{error.message} {hint}".strip()
+        return f"{error.message} {say(hint) if hint else ''}".strip()
     if isinstance(error, app_commands.MissingPermissions):
         perms = ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in error.missing_permissions)
-        return f"You need the {perms} permission for this."
+        return say("You need the {perms} permission for this.", perms=perms)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works in a server, not in direct messages."
+        return say("This command works in a server, not in direct messages.")
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} s."
+        return say("Slow down: try again in {seconds} s.", seconds=f"{error.retry_after:.0f}")
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here."
+        return say("You can't use this command here.")
     log.error("unexpected error in a command", exc_info=error)
-    return "Something went wrong on our side; it has been logged. Please try again."
+    return say("Something went wrong on our side; it has been logged. Please try again.")
 
 
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     try:
-        await reply_private(interaction, explain(error))
+        await reply_private(interaction, explain(error, interaction))
     except discord.HTTPException:
         log.exception("could not tell the member about an error")

@@ -61,4 +61,4 @@ async def refuse_after_defer(interaction: discord.Interaction, error: BaseExcept
     """A public "thinking…" must not stay behind a refusal: remove it, then answer privately."""
     with contextlib.suppress(discord.HTTPException):
         await interaction.delete_original_response()
-    await reply_private(interaction, explain(error))
+    await reply_private(interaction, explain(error, interaction))

@@ -58,7 +58,7 @@ def parse(text: str, amount: int, title: str | None = None, message: str | None 
     """What an admin typed (`👍`, `<:kudos:123>`, `kudos:123`, or the name of one of the guild's emoji)."""
     raw = text.strip()
     if not 1 <= amount <= MAX_AMOUNT:
-        raise SettingError(f"A gift is 1 to {MAX_AMOUNT:,} kudos.")
+        raise SettingError("A gift is 1 to {most} kudos.", most=f"{MAX_AMOUNT:,}")
     partial = discord.PartialEmoji.from_str(raw)
     if partial.id is None:
         named = raw.strip(":")
@@ -70,8 +70,8 @@ def parse(text: str, amount: int, title: str | None = None, message: str | None 
     elif _looks_like_unicode_emoji(raw):
         shown = raw
     else:
-        raise SettingError(f"`{raw}` is not an emoji: pick one from the emoji picker (a custom emoji of this "
-                           "server works too).")
+        raise SettingError("`{raw}` is not an emoji: pick one from the emoji picker (a custom emoji of this "
+                           "server works too).", raw=raw)
     return GiftEmoji(key_of(partial), shown, amount, (title or "").strip()[:100], (message or "").strip()[:200])
 
 
@@ -94,7 +94,7 @@ def with_entry(mapping: Mapping[str, Any], entry: GiftEmoji) -> dict[str, Any]:
     """A new map with `entry` added (or its amount, title and message replaced)."""
     new = {k: dict(v) for k, v in mapping.items()}
     if entry.key not in new and len(new) >= MAX_EMOJI:
-        raise SettingError(f"A server can map at most {MAX_EMOJI} emoji; remove one first.")
+        raise SettingError("A server can map at most {most} emoji; remove one first.", most=MAX_EMOJI)
     new[entry.key] = entry.stored()
     return new
 
@@ -104,5 +104,5 @@ def without(mapping: Mapping[str, Any], text: str) -> tuple[dict[str, Any], Gift
     raw = text.strip()
     key = raw if raw in mapping else key_of(raw)
     if key not in mapping:
-        raise SettingError(f"{raw} gifts no kudos here; `/settings kudos-emoji list` shows the mapped emoji.")
+        raise SettingError("{raw} gifts no kudos here; `/settings kudos-emoji list` shows the mapped emoji.", raw=raw)
     return {k: dict(v) for k, v in mapping.items() if k != key}, _entry(key, mapping[key])

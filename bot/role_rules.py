@@ -62,13 +62,15 @@ def parse_rule(role_id: int, condition: str, value: int | None) -> RoleRule:
     """What an admin typed, checked: a known condition, and a value where (and only where) one is needed."""
     cond = CONDITIONS.get(condition)
     if cond is None:
-        raise SettingError(f"There is no condition `{condition}`. Conditions: {', '.join(CONDITIONS)}.")
+        raise SettingError("There is no condition `{condition}`. Conditions: {names}.", condition=condition,
+                           names=", ".join(CONDITIONS))
     if not cond.takes_value:
         return RoleRule(role_id, condition, 0)
     if value is None:
-        raise SettingError(f"`{condition}` needs a value: {cond.label.format(value='<value>')}.")
+        raise SettingError("`{condition}` needs a value: {label}.", condition=condition,
+                           label=cond.label.format(value="<value>"))
     if not 1 <= value <= cond.maximum:
-        raise SettingError(f"The value of `{condition}` is 1 to {cond.maximum:,}.")
+        raise SettingError("The value of `{condition}` is 1 to {most}.", condition=condition, most=f"{cond.maximum:,}")
     return RoleRule(role_id, condition, value)
 
 
@@ -82,7 +84,7 @@ def with_rule(current: list[RoleRule], rule: RoleRule) -> list[dict[str, Any]]:
     """The rules with `rule` added; a rule for the same role and condition is replaced (a new value)."""
     kept = [r for r in current if (r.role_id, r.condition) != (rule.role_id, rule.condition)]
     if len(kept) >= MAX_RULES:
-        raise SettingError(f"A server can have at most {MAX_RULES} role rules; remove one first.")
+        raise SettingError("A server can have at most {most} role rules; remove one first.", most=MAX_RULES)
     return [r.stored() for r in [*kept, rule]]
 
 

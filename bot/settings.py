@@ -20,7 +20,13 @@ from horde_core.service import HordeService
 
 
 class SettingError(ValueError):
-    """A value an admin tried to set that cannot be accepted; the message says what would be."""
+    """A value an admin tried to set that cannot be accepted; the message says what would be. Like
+    UserFacingError it keeps its English template and `params`, so admins read it in their language."""
+
+    def __init__(self, message: str, /, **params: Any) -> None:
+        super().__init__(message.format(**params) if params else message)
+        self.template = message
+        self.params = params
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +52,7 @@ class Setting:
     def parse(self, raw: str) -> Any:
         """Turn what an admin typed into a value of this setting's type, or refuse it."""
         if self.structured:
-            raise SettingError(f"`{self.key}` is changed with `{self.edit_with}`.")
+            raise SettingError("`{key}` is changed with `{command}`.", key=self.key, command=self.edit_with)
         text = raw.strip()
         if isinstance(self.default, bool):
             lowered = text.lower()
@@ -54,28 +60,28 @@ class Setting:
                 return True
             if lowered in ("off", "false", "no", "0", "disable", "disabled"):
                 return False
-            raise SettingError(f"`{self.key}` is on or off.")
+            raise SettingError("`{key}` is on or off.", key=self.key)
         if isinstance(self.default, int):
             try:
                 value = int(text)
             except ValueError:
-                raise SettingError(f"`{self.key}` is a whole number.") from None
+                raise SettingError("`{key}` is a whole number.", key=self.key) from None
             if self.minimum is not None and value < self.minimum:
-                raise SettingError(f"`{self.key}` is at least {self.minimum}.")
+                raise SettingError("`{key}` is at least {minimum}.", key=self.key, minimum=self.minimum)
             if self.maximum is not None and value > self.maximum:
-                raise SettingError(f"`{self.key}` is at most {self.maximum}.")
+                raise SettingError("`{key}` is at most {maximum}.", key=self.key, maximum=self.maximum)
             if self.multiple_of and value % self.multiple_of:
-                raise SettingError(f"`{self.key}` is a multiple of {self.multiple_of}.")
+                raise SettingError("`{key}` is a multiple of {step}.", key=self.key, step=self.multiple_of)
             return value
         if isinstance(self.default, list):
             ids = [part.strip().lstrip("<#").rstrip(">") for part in text.replace(",", " ").split()]
             if not all(i.isdigit() for i in ids):
-                raise SettingError(f"`{self.key}` is a list of channels (mention them, or give their ids).")
+                raise SettingError("`{key}` is a list of channels (mention them, or give their ids).", key=self.key)
             return [int(i) for i in ids]
         if self.choices and text not in self.choices:
-            raise SettingError(f"`{self.key}` is one of: {', '.join(self.choices)}.")
+            raise SettingError("`{key}` is one of: {choices}.", key=self.key, choices=", ".join(self.choices))
         if len(text) > 200:
-            raise SettingError(f"`{self.key}` is at most 200 characters.")
+            raise SettingError("`{key}` is at most 200 characters.", key=self.key)
         return text
 
 
@@ -94,7 +100,14 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             choices=("age_restricted", "never")),
     Setting("blocked_words", "", "Words members may not use in prompts, comma-separated (refused before anything "
             "is queued, so they never reach a worker or the upstream horde)."),
-    Setting("daily_images", 0, "Images a member may generate per day (0: no limit).", 0, 100_000),
+    Setting("daily_images", 0, "Images a member may generate per day (0: no limit); roles may get more with "
+            "/settings quotas.", 0, 100_000),
+    # The core enforces max_in_flight, daily_images and role_quotas where requests are accepted
+    # (horde_core/service/fairness.py reads them under these names).
+    Setting("max_in_flight", 0, "Requests a member may have in flight at once (0: no limit).", 0, 100),
+    Setting("role_quotas", {}, "Images a day for members with these roles (beats daily_images).",
+            edit_with="/settings quotas", summary=lambda v: ", ".join(
+                f"<@&{r}> {n or 'unlimited'}" for r, n in v.items()) or "none"),
     Setting("describe_nsfw_check", False, "Also run an NSFW check when describing images."),
     Setting("alert_channel", 0, "Channel id for moderation alerts (0: none).", 0),
     Setting("kudos_daily_cap", 500, "Kudos a member may gift with emoji per day.", 1, 1_000_000),
@@ -147,7 +160,7 @@ async def change(service: HordeService, guild_id: int, key: str, raw: str | None
     """Set (or with None, reset) one setting after validating it."""
     setting = SETTINGS.get(key)
     if setting is None:
-        raise SettingError(f"There is no setting `{key}`. Settings: {', '.join(SETTINGS)}.")
+        raise SettingError("There is no setting `{key}`. Settings: {keys}.", key=key, keys=", ".join(SETTINGS))
     value = None if raw is None else setting.parse(raw)
     stored = await service.update_community_settings(scope(guild_id), {key: value}, actor)
     return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})
@@ -160,6 +173,6 @@ async def store(service: HordeService, guild_id: int, key: str, value: Any, acto
     """
     setting = SETTINGS.get(key)
     if setting is None or not setting.structured:
-        raise SettingError(f"There is no structured setting `{key}`.")
+        raise SettingError("There is no structured setting `{key}`.", key=key)
     stored = await service.update_community_settings(scope(guild_id), {key: value or None}, actor)
     return GuildSettings(guild_id, {k: v for k, v in stored.items() if k in SETTINGS})

@@ -35,6 +35,16 @@ class ApiSettings(_Section):
     request_burst: int = 40
 
 
+class NewsItem(_Section):
+    """One piece of the operator's news (/api/v2/status/news and /news in Discord)."""
+
+    date: str  # YYYY-MM-DD
+    text: str
+    title: str = ""
+    importance: str = "Information"  # Information | Workers | Crisis, as the AI Horde has them
+    url: str = ""
+
+
 class CoreSettings(_Section):
     data_dir: str = "./data"
     # Empty means a SQLite file in data_dir. PostgreSQL: postgresql+asyncpg://user@host/db
@@ -79,6 +89,12 @@ class CoreSettings(_Section):
     checkin_write_interval: int = 60
     # A worker is online when it checked in within this many seconds.
     worker_online_window: int = 300
+    # LoRA and textual-inversion catalogue: entries a community may add beside the shipped ones, and how
+    # soon another node's change to them is seen here.
+    catalogue_max_per_community: int = 5000
+    catalogue_refresh_seconds: float = 30.0
+    # The operator's news, newest shown first (empty: a welcome note).
+    news: list[NewsItem] = Field(default_factory=list)
 
 
 class SafetySettings(_Section):
@@ -140,6 +156,9 @@ class UpstreamSettings(_Section):
     # The operator's API key at the upstream (its kudos pay for what goes there). Prefer the environment:
     # HORDE_UPSTREAM__API_KEY.
     api_key: str = ""
+    # The operator's proxy passkey (a service account's; `python main.py upstream passkey` generates one and
+    # keeps it in the database, which is simpler). Set here (HORDE_UPSTREAM__PROXY_PASSKEY) it wins.
+    proxy_passkey: str = ""
     # What may go upstream: kinds (image, text, interrogation) and models (empty: any the upstream serves).
     kinds: list[str] = Field(default_factory=lambda: ["image", "text", "interrogation"])
     models: list[str] = Field(default_factory=list)
@@ -160,12 +179,19 @@ class UpstreamSettings(_Section):
     # A job that failed upstream this many times stays local; between tries it waits retry_seconds.
     max_tries: int = 2
     retry_seconds: float = 60.0
-    # Refusals by the upstream (timeouts, CorruptPrompt, censored results) against one community within
-    # pause_window seconds that pause its upstream use for pause_seconds.
+    # A member whose prompt the upstream refused (or whose image it found csam) stays local this long.
+    hold_member_seconds: float = 86400.0
+    # Refusals of one community's members within pause_window seconds that pause its upstream use for
+    # pause_seconds (without a proxy passkey one refusal does: it times out everyone's address upstream).
     pause_after: int = 2
-    pause_window: float = 3600.0
+    pause_window: float = 86400.0
     pause_seconds: float = 86400.0
-    # After errors (5xx, rate limits, unreachable) the relay backs off this long before trying again.
+    # Refusals of anyone's within an hour that pause the upstream for everyone for pause_all_seconds (the
+    # public AI Horde alerts its moderators about a service whose members it refuses often).
+    pause_all_after: int = 5
+    pause_all_seconds: float = 3600.0
+    # After errors (5xx, rate limits, unreachable) the relay backs off this long before trying again,
+    # doubling while they last (up to an hour); also the pause after a timeout that states no length.
     backoff_seconds: float = 30.0
     # How often in-flight upstream requests are polled, and the timeout of each HTTP call.
     poll_seconds: float = 2.0
@@ -222,6 +248,30 @@ class BotSettings(_Section):
         return self
 
 
+class WebSettings(_Section):
+    """The web pages and /metrics (issue 15), served by the API's aiohttp app."""
+
+    enabled: bool = True
+    # Operators who may open the moderation pages: usernames (name or name#id) or user ids.
+    admins: list[str | int] = Field(default_factory=list)
+    # A gallery of recent shared images that are neither NSFW nor censored, on the front page.
+    gallery: bool = False
+    gallery_size: int = 24
+    # /metrics in the Prometheus text format (put it behind the proxy's access rules if it must stay private).
+    metrics: bool = True
+    # Hours a web login lasts; set cookie_secure when the pages are served over https (they should be).
+    session_hours: float = 12.0
+    cookie_secure: bool = False
+    # Wrong API keys at the login form per address: this many within login_window seconds, then it waits.
+    login_attempts: int = 10
+    login_window: int = 900
+    # Seconds the status page and /metrics reuse one snapshot of the horde; hours the charts show.
+    status_ttl: float = 5.0
+    chart_hours: int = 24
+    # Days the minute counters behind the charts are kept.
+    stats_retention_days: int = 7
+
+
 class AppConfig(BaseSettings):
     """Everything the process can be told. Unknown keys are refused so typos surface."""
 
@@ -236,6 +286,7 @@ class AppConfig(BaseSettings):
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod
     def settings_customise_sources(

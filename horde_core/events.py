@@ -26,13 +26,17 @@ RESYNC = "bus_resync"
 class Bus(Protocol):
     """What publishers and subscribers see, in-process or across processes."""
 
-    def subscribe(self, name: str, handler: Handler) -> None: ...
+    def subscribe(self, name: str, handler: Handler, *, local_only: bool = False) -> None:
+        """`local_only`: only events this process published (counters of this node's own work)."""
+        ...
 
     def unsubscribe(self, name: str, handler: Handler) -> None: ...
 
     def publish(self, name: str, payload: dict[str, Any]) -> None: ...
 
     async def start(self) -> None: ...
+
+    async def settle(self) -> None: ...
 
     async def flush(self) -> None: ...
 
@@ -44,22 +48,28 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._local_handlers: dict[str, list[Handler]] = defaultdict(list)
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def subscribe(self, name: str, handler: Handler) -> None:
-        self._handlers[name].append(handler)
+    def subscribe(self, name: str, handler: Handler, *, local_only: bool = False) -> None:
+        (self._local_handlers if local_only else self._handlers)[name].append(handler)
 
     def unsubscribe(self, name: str, handler: Handler) -> None:
-        if handler in self._handlers.get(name, ()):
-            self._handlers[name].remove(handler)
+        for table in (self._handlers, self._local_handlers):
+            if handler in table.get(name, ()):
+                table[name].remove(handler)
 
     def publish(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver after the caller's transaction committed; a failing handler never hurts the core."""
         self.deliver(name, payload)
 
-    def deliver(self, name: str, payload: dict[str, Any]) -> None:
-        """Run this process's handlers of one event (sync handlers now, async ones as tasks)."""
-        for handler in list(self._handlers.get(name, ())):
+    def deliver(self, name: str, payload: dict[str, Any], *, remote: bool = False) -> None:
+        """Run this process's handlers of one event (sync handlers now, async ones as tasks); an event from
+        another node skips the handlers that asked for this node's own events only."""
+        handlers = list(self._handlers.get(name, ()))
+        if not remote:
+            handlers += self._local_handlers.get(name, ())
+        for handler in handlers:
             try:
                 result = handler(payload)
             except Exception:
@@ -69,6 +79,11 @@ class EventBus:
                 task = asyncio.ensure_future(result)
                 self._tasks.add(task)
                 task.add_done_callback(self._done)
+
+    async def settle(self) -> None:
+        """Wait for the handlers started so far (tests; an orderly shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

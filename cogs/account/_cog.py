@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot import role_rules
 from bot.errors import UserFacingError
+from bot.i18n import tr
 
 
 def _base_url(bot: Any) -> str:
@@ -23,8 +24,8 @@ def _base_url(bot: Any) -> str:
 class NewKeyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"account:newkey:(?P<user>\d+)"):
     """Makes a new API key for the member who asked; works after a restart (state in the custom_id)."""
 
-    def __init__(self, user_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Make a new key", style=discord.ButtonStyle.danger,
+    def __init__(self, user_id: int, label: str = "Make a new key") -> None:
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.danger,
                                            custom_id=f"account:newkey:{user_id}"))
         self.user_id = user_id
 
@@ -40,10 +41,10 @@ class NewKeyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"ac
         bot: Any = interaction.client
         user = await bot.member_user(interaction.user)
         key = await bot.service.regenerate_key(user.id)
-        await interaction.response.send_message(
-            f"Your new API key (any older key has stopped working):\n`{key}`\n"
-            f"Horde URL for your worker: `{_base_url(bot)}`\n"
-            "Keep it secret: anyone with it can spend your kudos.", ephemeral=True)
+        await interaction.response.send_message(tr(
+            interaction, "Your new API key (any older key has stopped working):\n`{key}`\n"
+            "Horde URL for your worker: `{url}`\nKeep it secret: anyone with it can spend your kudos.",
+            key=key, url=_base_url(bot)), ephemeral=True)
 
 
 class AccountCog(commands.Cog):
@@ -56,19 +57,23 @@ class AccountCog(commands.Cog):
     async def account(self, interaction: discord.Interaction) -> None:
         user = await self.bot.member_user(interaction.user)
         info = await self.bot.service.user_info(user.id)
-        embed = discord.Embed(title=f"{interaction.user.display_name}'s horde account", colour=discord.Colour.blurple())
-        embed.add_field(name="Kudos", value=f"{info.kudos:,}")
+        embed = discord.Embed(title=tr(interaction, "{name}'s horde account", name=interaction.user.display_name),
+                              colour=discord.Colour.blurple())
+        embed.add_field(name=tr(interaction, "Kudos"), value=f"{info.kudos:,}")
         requests = info.records["request"]
-        embed.add_field(name="Requests", value=f"{requests['image']} images · {requests['text']} texts · "
-                                               f"{requests['interrogation']} descriptions")
-        embed.add_field(name="Workers", value=str(len(info.worker_ids)))
+        embed.add_field(name=tr(interaction, "Requests"), value=tr(
+            interaction, "{images} images · {texts} texts · {descriptions} descriptions", images=requests["image"],
+            texts=requests["text"], descriptions=requests["interrogation"]))
+        embed.add_field(name=tr(interaction, "Workers"), value=str(len(info.worker_ids)))
         done = info.records["fulfillment"]
-        embed.add_field(name="Served by your workers",
-                        value=f"{done['image']} images · {done['text']} texts · {done['interrogation']} forms")
+        embed.add_field(name=tr(interaction, "Served by your workers"), value=tr(
+            interaction, "{images} images · {texts} texts · {forms} forms", images=done["image"], texts=done["text"],
+            forms=done["interrogation"]))
         earned = await self._roles_earned(interaction)
         if earned is not None:
-            embed.add_field(name="Roles earned", value=earned or "none yet", inline=False)
-        embed.set_footer(text=f"Horde user {info.username}")
+            embed.add_field(name=tr(interaction, "Roles earned"), value=earned or tr(interaction, "none yet"),
+                            inline=False)
+        embed.set_footer(text=tr(interaction, "Horde user {name}", name=info.username))
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def _roles_earned(self, interaction: discord.Interaction) -> str | None:
@@ -86,12 +91,11 @@ class AccountCog(commands.Cog):
     async def worker_key(self, interaction: discord.Interaction) -> None:
         await self.bot.member_user(interaction.user)
         view = discord.ui.View(timeout=None)
-        view.add_item(NewKeyButton(interaction.user.id))
-        await interaction.response.send_message(
-            "A worker (reGen, the KoboldAI bridge, any AI Horde worker) attaches with an API key and earns kudos "
-            f"for you. Point it at `{_base_url(self.bot)}`.\n"
-            "Keys are stored hashed, so an old key cannot be shown again: make a new one below. "
-            "It replaces any key you had.", view=view, ephemeral=True)
+        view.add_item(NewKeyButton(interaction.user.id, tr(interaction, "Make a new key")))
+        await interaction.response.send_message(tr(
+            interaction, "A worker (reGen, the KoboldAI bridge, any AI Horde worker) attaches with an API key and "
+            "earns kudos for you. Point it at `{url}`.\nKeys are stored hashed, so an old key cannot be shown again: "
+            "make a new one below. It replaces any key you had.", url=_base_url(self.bot)), view=view, ephemeral=True)
 
     @worker.command(name="list", description="Your workers and what they have done")
     async def worker_list(self, interaction: discord.Interaction) -> None:
@@ -102,9 +106,10 @@ class AccountCog(commands.Cog):
         lines = []
         for worker_id in info.worker_ids:
             w = await self.bot.service.get_worker(worker_id)
-            state = "online" if w.online else "offline"
+            state = tr(interaction, "online") if w.online else tr(interaction, "offline")
             if w.maintenance_mode:
-                state = "maintenance"
-            lines.append(f"**{w.name}** ({w.kind}, {state}) — {w.requests_fulfilled} jobs, "
-                         f"{w.kudos_generated + w.kudos_uptime:,} kudos")
+                state = tr(interaction, "maintenance")
+            lines.append(tr(interaction, "**{name}** ({kind}, {state}) — {jobs} jobs, {kudos} kudos", name=w.name,
+                            kind=w.kind, state=state, jobs=w.requests_fulfilled,
+                            kudos=f"{w.kudos_generated + w.kudos_uptime:,}"))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)

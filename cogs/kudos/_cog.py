@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, explain
+from bot.i18n import tr
 from bot.identities import identities
 from bot.kudos_emoji import lookup
 from horde_core.service import HordeError
@@ -70,9 +71,11 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
         if target.bot:
             raise UserFacingError("Bots have no kudos.")
         row = await identities(self.bot).user(target)
-        who = "You have" if target.id == interaction.user.id else f"{target.mention} has"
-        await interaction.response.send_message(f"{who} **{row.kudos:,}** kudos.", ephemeral=True,
-                                                allowed_mentions=discord.AllowedMentions.none())
+        if target.id == interaction.user.id:
+            text = tr(interaction, "You have **{kudos}** kudos.", kudos=f"{row.kudos:,}")
+        else:
+            text = tr(interaction, "{member} has **{kudos}** kudos.", member=target.mention, kudos=f"{row.kudos:,}")
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="transfer", description="Give some of your kudos to another member")
     @app_commands.describe(member="Who receives them", amount="How many kudos", note="Why (kept in both ledgers)")
@@ -86,18 +89,20 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
         settings = await self.bot.guild_settings(interaction.guild_id)
         if amount < settings["kudos_confirm_at"]:
             await self._send(interaction.user, member, amount, note or "")
-            await interaction.response.send_message(f"Sent **{amount:,}** kudos to {member.mention}.",
-                                                    ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
+            await interaction.response.send_message(
+                tr(interaction, "Sent **{amount}** kudos to {member}.", amount=f"{amount:,}", member=member.mention),
+                ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
             return
         until = int(self.service.clock.now()) + CONFIRM_FOR
-        embed = discord.Embed(title="Confirm the transfer", colour=discord.Colour.gold(),
-                              description=f"Send **{amount:,}** kudos to {member.mention}?")
+        embed = discord.Embed(title=tr(interaction, "Confirm the transfer"), colour=discord.Colour.gold(),
+                              description=tr(interaction, "Send **{amount}** kudos to {member}?", amount=f"{amount:,}",
+                                             member=member.mention))
         if note:
-            embed.add_field(name="Note", value=note)
-        embed.set_footer(text="This confirmation expires in 5 minutes.")
+            embed.add_field(name="Note", value=note)  # read back by the confirmation: not translated
+        embed.set_footer(text=tr(interaction, "This confirmation expires in 5 minutes."))
         await interaction.response.send_message(embed=embed, ephemeral=True,
-                                                view=confirm_view(interaction.user.id, member.id, amount, until,
-                                                                  interaction.id))
+                                                view=confirm_view(interaction, interaction.user.id, member.id,
+                                                                  amount, until, interaction.id))
 
     async def _send(self, sender: discord.abc.User, recipient: discord.abc.User, amount: int, note: str) -> None:
         ids = identities(self.bot)
@@ -116,15 +121,17 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
         now = self.service.clock.now()
         self._spent = {k: until for k, until in self._spent.items() if until >= now}
         if custom_id in self._spent:
-            await interaction.response.edit_message(content="This transfer was already sent.", embed=None, view=None)
+            await interaction.response.edit_message(content=tr(interaction, "This transfer was already sent."),
+                                                    embed=None, view=None)
             return
         if now > item.until:
-            await interaction.response.edit_message(content="This confirmation expired: run `/kudos transfer` again.",
-                                                    embed=None, view=None)
+            expired = tr(interaction, "This confirmation expired: run `/kudos transfer` again.")
+            await interaction.response.edit_message(content=expired, embed=None, view=None)
             return
         recipient = interaction.guild.get_member(item.to) if interaction.guild else None
         if recipient is None:
-            await interaction.response.edit_message(content="That member is no longer here.", embed=None, view=None)
+            gone = tr(interaction, "That member is no longer here.")
+            await interaction.response.edit_message(content=gone, embed=None, view=None)
             return
         embeds = interaction.message.embeds if interaction.message else []
         note = next((f.value for e in embeds for f in e.fields if f.name == "Note"), "") or ""
@@ -133,25 +140,29 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
             await self._send(interaction.user, recipient, item.amount, note)
         except (HordeError, UserFacingError) as exc:
             self._spent.pop(custom_id, None)
-            await interaction.response.edit_message(content=explain(exc), embed=None, view=None)
+            await interaction.response.edit_message(content=explain(exc, interaction), embed=None, view=None)
             return
-        await interaction.response.edit_message(content=f"Sent **{item.amount:,}** kudos to {recipient.mention}.",
-                                                embed=None, view=None, allowed_mentions=discord.AllowedMentions.none())
+        sent = tr(interaction, "Sent **{amount}** kudos to {member}.", amount=f"{item.amount:,}",
+                  member=recipient.mention)
+        await interaction.response.edit_message(content=sent, embed=None, view=None,
+                                                allowed_mentions=discord.AllowedMentions.none())
 
     @app_commands.command(name="history", description="Where your kudos came from and went (only you see it)")
     async def history(self, interaction: discord.Interaction) -> None:
-        embed, view = await self.history_page(interaction.user, 0, 0)
+        embed, view = await self.history_page(interaction, 0, 0)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
 
-    async def history_page(self, user: discord.abc.User, page: int,
+    async def history_page(self, interaction: discord.Interaction, page: int,
                            before: int) -> tuple[discord.Embed, discord.ui.View]:
+        user = interaction.user
         core_id = (await identities(self.bot).user(user)).id
         if before:
             rows = await self.service.kudos_history(core_id, limit=PAGE + 1, before_id=before)
         else:  # counted from the newest entry: how "Newer" gets back without remembering every page
             rows = (await self.service.kudos_history(core_id, limit=(page + 1) * PAGE + 1))[page * PAGE:]
         entries = rows[:PAGE]
-        return history_embed(entries, page), history_view(user.id, page, entries, len(rows) > PAGE)
+        return (history_embed(interaction, entries, page),
+                history_view(interaction, user.id, page, entries, len(rows) > PAGE))
 
     @app_commands.command(name="top", description="This server's most generous members, and its workers")
     async def top(self, interaction: discord.Interaction) -> None:
@@ -162,10 +173,12 @@ class KudosCog(commands.GroupCog, name="Kudos", group_name="kudos", group_descri
         board = await self.service.gift_leaderboard(community(interaction.guild.id), limit=TOP)
         earned = await self.service.worker_earnings(sorted(set(members.values())), limit=TOP)
         await ids.discord_ids({user_id for rows in (*board.values(), earned) for user_id, _ in rows})
-        embed = discord.Embed(title=f"Kudos in {interaction.guild.name}", colour=discord.Colour.gold())
-        for title, rows in (("Most given", board["given"]), ("Most received", board["received"]),
-                            ("Earned by workers", earned)):
+        embed = discord.Embed(title=tr(interaction, "Kudos in {guild}", guild=interaction.guild.name),
+                              colour=discord.Colour.gold())
+        for title, rows in ((tr(interaction, "Most given"), board["given"]),
+                            (tr(interaction, "Most received"), board["received"]),
+                            (tr(interaction, "Earned by workers"), earned)):
             lines = [f"{i}. {_name(ids.discord_id(user_id))} — **{kudos:,}**" for i, (user_id, kudos)
                      in enumerate(rows, 1)]
-            embed.add_field(name=title, value="\n".join(lines) or "nobody yet", inline=True)
+            embed.add_field(name=title, value="\n".join(lines) or tr(interaction, "nobody yet"), inline=True)
         await interaction.followup.send(embed=embed, allowed_mentions=discord.AllowedMentions.none())

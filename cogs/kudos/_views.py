@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.errors import reply_private
+from bot.i18n import tr
 
 PAGE = 8
 CONFIRM_FOR = 300  # seconds a confirmation stays valid
@@ -29,8 +30,8 @@ class ConfirmTransfer(discord.ui.DynamicItem[discord.ui.Button[Any]],
                       template=r"kudos:send:(?P<sender>\d+):(?P<to>\d+):(?P<amount>\d+):(?P<until>\d+):(?P<nonce>\d+)"):
     """`nonce` (the id of the /kudos transfer that asked) tells two identical transfers apart."""
 
-    def __init__(self, sender: int, to: int, amount: int, until: int, nonce: int) -> None:
-        super().__init__(discord.ui.Button(label=f"Send {amount:,} kudos", style=discord.ButtonStyle.success,
+    def __init__(self, sender: int, to: int, amount: int, until: int, nonce: int, label: str = "") -> None:
+        super().__init__(discord.ui.Button(label=label or f"Send {amount:,} kudos", style=discord.ButtonStyle.success,
                                            custom_id=f"kudos:send:{sender}:{to}:{amount}:{until}:{nonce}"))
         self.sender, self.to, self.amount, self.until = sender, to, amount, until
 
@@ -42,14 +43,15 @@ class ConfirmTransfer(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.sender:
-            await reply_private(interaction, "Only the member who started this transfer can confirm it.")
+            await reply_private(interaction,
+                                tr(interaction, "Only the member who started this transfer can confirm it."))
             return
         await _cog(interaction).confirm_transfer(interaction, self)
 
 
 class CancelTransfer(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"kudos:cancel:(?P<sender>\d+)"):
-    def __init__(self, sender: int) -> None:
-        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
+    def __init__(self, sender: int, label: str = "Cancel") -> None:
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary,
                                            custom_id=f"kudos:cancel:{sender}"))
         self.sender = sender
 
@@ -58,13 +60,16 @@ class CancelTransfer(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         return cls(int(match["sender"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await interaction.response.edit_message(content="Cancelled: no kudos moved.", embed=None, view=None)
+        await interaction.response.edit_message(content=tr(interaction, "Cancelled: no kudos moved."), embed=None,
+                                                view=None)
 
 
-def confirm_view(sender: int, to: int, amount: int, until: int, nonce: int) -> discord.ui.View:
+def confirm_view(interaction: discord.Interaction, sender: int, to: int, amount: int, until: int,
+                 nonce: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ConfirmTransfer(sender, to, amount, until, nonce))
-    view.add_item(CancelTransfer(sender))
+    view.add_item(ConfirmTransfer(sender, to, amount, until, nonce,
+                                  tr(interaction, "Send {amount} kudos", amount=f"{amount:,}")))
+    view.add_item(CancelTransfer(sender, tr(interaction, "Cancel")))
     return view
 
 
@@ -83,33 +88,35 @@ class HistoryPage(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
-            await reply_private(interaction, "That's someone else's history; `/kudos history` shows yours.")
+            await reply_private(interaction,
+                                tr(interaction, "That's someone else's history; `/kudos history` shows yours."))
             return
-        embed, view = await _cog(interaction).history_page(interaction.user, self.page, self.before)
+        embed, view = await _cog(interaction).history_page(interaction, self.page, self.before)
         await interaction.response.edit_message(embed=embed, view=view)
 
 
-def _line(entry: dict[str, Any]) -> str:
+def _line(interaction: discord.Interaction, entry: dict[str, Any]) -> str:
     amount = int(entry["amount"])
-    reason = REASONS.get(entry["reason"], str(entry["reason"]).replace("_", " "))
+    reason = tr(interaction, REASONS.get(entry["reason"], str(entry["reason"]).replace("_", " ")))
     ref = str(entry.get("ref") or "")
-    where = f" [message]({ref})" if ref.startswith("https://") else ""
+    where = f" [{tr(interaction, 'message')}]({ref})" if ref.startswith("https://") else ""
     note = f" — {entry['note']}" if entry.get("note") and entry["reason"] != "gift" else ""
     return f"<t:{int(entry['at'])}:d> **{amount:+,}** {reason}{where}{note}"
 
 
-def history_embed(entries: list[dict[str, Any]], page: int) -> discord.Embed:
-    embed = discord.Embed(title="Your kudos history", colour=discord.Colour.gold())
-    embed.description = "\n".join(_line(e) for e in entries) or "Nothing here yet."
-    embed.set_footer(text=f"Page {page + 1}")
+def history_embed(interaction: discord.Interaction, entries: list[dict[str, Any]], page: int) -> discord.Embed:
+    embed = discord.Embed(title=tr(interaction, "Your kudos history"), colour=discord.Colour.gold())
+    embed.description = "\n".join(_line(interaction, e) for e in entries) or tr(interaction, "Nothing here yet.")
+    embed.set_footer(text=tr(interaction, "Page {page}", page=page + 1))
     return embed
 
 
-def history_view(user_id: int, page: int, entries: list[dict[str, Any]], has_older: bool) -> discord.ui.View:
+def history_view(interaction: discord.Interaction, user_id: int, page: int, entries: list[dict[str, Any]],
+                 has_older: bool) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(HistoryPage(user_id, max(page - 1, 0), 0, label="◀ Newer", disabled=page == 0))
+    view.add_item(HistoryPage(user_id, max(page - 1, 0), 0, label=tr(interaction, "◀ Newer"), disabled=page == 0))
     last = int(entries[-1]["id"]) if entries else 0
-    view.add_item(HistoryPage(user_id, page + 1, last, label="Older ▶", disabled=not has_older))
+    view.add_item(HistoryPage(user_id, page + 1, last, label=tr(interaction, "Older ▶"), disabled=not has_older))
     return view
 
 

@@ -16,27 +16,31 @@ from discord.ext import commands
 from bot import diagnostics
 from bot import settings as guild_settings
 from bot.errors import UserFacingError
+from bot.i18n import tr
 from bot.members import identity
 
+from ._catalogue import CatalogueSettings
 from ._kudos_emoji import KudosEmojiSettings
+from ._quotas import QuotaSettings
 from ._roles import RoleRuleSettings
 
 MAX_WARNINGS_SHOWN = 10
 
 
-def _show(value: Any, setting: guild_settings.Setting | None = None) -> str:
+def _show(interaction: discord.Interaction, value: Any, setting: guild_settings.Setting | None = None) -> str:
     if setting is not None and setting.summary is not None:
         return setting.summary(value)
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return tr(interaction, "on") if value else tr(interaction, "off")
     if isinstance(value, list):
-        return ", ".join(f"<#{v}>" for v in value) or "everywhere"
+        return ", ".join(f"<#{v}>" for v in value) or tr(interaction, "everywhere")
     return str(value) if value != "" else "—"
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class SettingsCog(KudosEmojiSettings, RoleRuleSettings, commands.GroupCog, group_name="settings",
+class SettingsCog(KudosEmojiSettings, RoleRuleSettings, CatalogueSettings, QuotaSettings, commands.GroupCog,
+                  group_name="settings",
                   group_description="This server's hordebot settings"):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
@@ -55,17 +59,18 @@ class SettingsCog(KudosEmojiSettings, RoleRuleSettings, commands.GroupCog, group
     @app_commands.command(name="show", description="Show every setting and its value")
     async def show(self, interaction: discord.Interaction) -> None:
         current = await self.bot.guild_settings(interaction.guild_id)
-        embed = discord.Embed(title="hordebot settings", colour=discord.Colour.dark_teal())
-        lines = [f"`{s.key}` = **{_show(v, s)}**{' (changed)' if changed else ''} — {s.description}"
-                 + (f" Change with `{s.edit_with}`." if s.structured else "")
+        embed = discord.Embed(title=tr(interaction, "hordebot settings"), colour=discord.Colour.dark_teal())
+        lines = [f"`{s.key}` = **{_show(interaction, v, s)}**{tr(interaction, ' (changed)') if changed else ''} — "
+                 + tr(interaction, s.description)
+                 + (tr(interaction, " Change with `{command}`.", command=s.edit_with) if s.structured else "")
                  for s, v, changed in current.items()]
         embed.description = "\n".join(lines)[:4096]
         warnings = await diagnostics.collect(self.bot, interaction.guild) if interaction.guild else []
         if warnings:
             shown = "\n".join(f"⚠️ {w}" for w in warnings[:MAX_WARNINGS_SHOWN])
             if len(warnings) > MAX_WARNINGS_SHOWN:
-                shown += f"\n…and {len(warnings) - MAX_WARNINGS_SHOWN} more."
-            embed.add_field(name="Needs attention", value=shown[:1024], inline=False)
+                shown += "\n" + tr(interaction, "…and {count} more.", count=len(warnings) - MAX_WARNINGS_SHOWN)
+            embed.add_field(name=tr(interaction, "Needs attention"), value=shown[:1024], inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="set", description="Change a setting")
@@ -76,9 +81,9 @@ class SettingsCog(KudosEmojiSettings, RoleRuleSettings, commands.GroupCog, group
             updated = await guild_settings.change(self.bot.service, interaction.guild_id or 0, key, value,
                                                   identity(interaction.user))
         except guild_settings.SettingError as exc:
-            raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(
-            f"`{key}` is now **{_show(updated[key], guild_settings.SETTINGS[key])}**.", ephemeral=True)
+            raise UserFacingError(exc.template, **exc.params) from exc
+        await interaction.response.send_message(tr(interaction, "`{key}` is now **{value}**.", key=key, value=_show(
+            interaction, updated[key], guild_settings.SETTINGS[key])), ephemeral=True)
 
     @app_commands.command(name="reset", description="Put a setting back to its default")
     @app_commands.autocomplete(key=_keys)
@@ -87,6 +92,6 @@ class SettingsCog(KudosEmojiSettings, RoleRuleSettings, commands.GroupCog, group
             updated = await guild_settings.change(self.bot.service, interaction.guild_id or 0, key, None,
                                                   identity(interaction.user))
         except guild_settings.SettingError as exc:
-            raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(
-            f"`{key}` is back to **{_show(updated[key], guild_settings.SETTINGS[key])}**.", ephemeral=True)
+            raise UserFacingError(exc.template, **exc.params) from exc
+        await interaction.response.send_message(tr(interaction, "`{key}` is back to **{value}**.", key=key, value=_show(
+            interaction, updated[key], guild_settings.SETTINGS[key])), ephemeral=True)

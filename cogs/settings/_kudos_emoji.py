@@ -10,6 +10,7 @@ from discord import app_commands
 from bot import kudos_emoji
 from bot import settings as guild_settings
 from bot.errors import UserFacingError
+from bot.i18n import tr
 from bot.members import identity
 
 
@@ -43,10 +44,11 @@ class KudosEmojiSettings:
                                       guild_emojis=interaction.guild.emojis if interaction.guild else ())
             await self._store(interaction, kudos_emoji.with_entry(current["kudos_emoji"], entry))
         except guild_settings.SettingError as exc:
-            raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(
-            f"Reacting with {entry.emoji} now gifts **{entry.amount:,}** kudos to the message's author "
-            "(on a generated image: to whoever asked for it).", ephemeral=True)
+            raise UserFacingError(exc.template, **exc.params) from exc
+        await interaction.response.send_message(tr(
+            interaction, "Reacting with {emoji} now gifts **{amount}** kudos to the message's author "
+            "(on a generated image: to whoever asked for it).", emoji=entry.emoji, amount=f"{entry.amount:,}"),
+            ephemeral=True)
 
     @kudos_emoji.command(name="remove", description="Stop an emoji from gifting kudos")
     @app_commands.describe(emoji="The emoji to unmap")
@@ -57,8 +59,9 @@ class KudosEmojiSettings:
             mapping, removed = kudos_emoji.without(current["kudos_emoji"], emoji)
             await self._store(interaction, mapping)
         except guild_settings.SettingError as exc:
-            raise UserFacingError(str(exc)) from exc
-        await interaction.response.send_message(f"{removed.emoji} gifts no kudos any more.", ephemeral=True)
+            raise UserFacingError(exc.template, **exc.params) from exc
+        await interaction.response.send_message(tr(interaction, "{emoji} gifts no kudos any more.",
+                                                   emoji=removed.emoji), ephemeral=True)
 
     @kudos_emoji.command(name="list", description="The emoji that gift kudos here")
     async def kudos_emoji_list(self, interaction: discord.Interaction) -> None:
@@ -66,11 +69,13 @@ class KudosEmojiSettings:
         found = kudos_emoji.entries(current["kudos_emoji"])
         if not found:
             await interaction.response.send_message(
-                "No emoji gift kudos here yet. Add one with `/settings kudos-emoji add`.", ephemeral=True)
+                tr(interaction, "No emoji gift kudos here yet. Add one with `/settings kudos-emoji add`."),
+                ephemeral=True)
             return
-        lines = [f"{e.emoji} **{e.amount:,}** kudos" + (f" — {e.title}" if e.title else "")
-                 + (f": _{e.message}_" if e.message else "") for e in found]
-        lines.append(f"Limits: {current['kudos_daily_cap']:,} kudos given and {current['kudos_recipient_cap']:,} "
-                     f"received per member per day, {current['kudos_cooldown']} s between gifts; "
-                     f"acknowledged by {current['kudos_ack']}.")
+        lines = [tr(interaction, "{emoji} **{amount}** kudos", emoji=e.emoji, amount=f"{e.amount:,}")
+                 + (f" — {e.title}" if e.title else "") + (f": _{e.message}_" if e.message else "") for e in found]
+        lines.append(tr(interaction, "Limits: {given} kudos given and {received} received per member per day, "
+                        "{cooldown} s between gifts; acknowledged by {ack}.", given=f"{current['kudos_daily_cap']:,}",
+                        received=f"{current['kudos_recipient_cap']:,}", cooldown=current["kudos_cooldown"],
+                        ack=current["kudos_ack"]))
         await interaction.response.send_message("\n".join(lines), ephemeral=True)

@@ -14,6 +14,7 @@ from discord import app_commands
 from bot import role_rules
 from bot import settings as guild_settings
 from bot.errors import UserFacingError
+from bot.i18n import tr
 from bot.members import identity
 
 CONDITION_CHOICES = [app_commands.Choice(name=f"{c.name}: {c.label.format(value='N')}"[:100], value=c.name)
@@ -43,8 +44,9 @@ class RoleRuleSettings:
             rule = role_rules.parse_rule(role.id, condition, value)
             await self._store_rules(interaction, role_rules.with_rule(role_rules.rules(current["role_rules"]), rule))
         except guild_settings.SettingError as exc:
-            raise UserFacingError(str(exc)) from exc
-        text = f"{role.mention} now goes to members who {rule.describe()}, and is taken away when they don't."
+            raise UserFacingError(exc.template, **exc.params) from exc
+        text = tr(interaction, "{role} now goes to members who {rule}, and is taken away when they don't.",
+                  role=role.mention, rule=rule.describe())
         warnings = role_rules.problems(interaction.guild, [rule])
         if warnings:
             text += "\n⚠️ " + "\n⚠️ ".join(warnings)
@@ -60,10 +62,11 @@ class RoleRuleSettings:
         current = await self.bot.guild_settings(interaction.guild_id)
         stored, removed = role_rules.without_rules(role_rules.rules(current["role_rules"]), role.id, condition)
         if not removed:
-            raise UserFacingError(f"{role.mention} has no such rule; `/settings roles list` shows them.")
+            raise UserFacingError("{role} has no such rule; `/settings roles list` shows them.", role=role.mention)
         await self._store_rules(interaction, stored)
         await interaction.response.send_message(
-            f"Removed {removed} rule{'s' if removed != 1 else ''} of {role.mention}.", ephemeral=True,
+            tr(interaction, "Removed {count} rule of {role}." if removed == 1 else "Removed {count} rules of {role}.",
+               count=removed, role=role.mention), ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none())
         self.bot.dispatch("role_rules_changed", interaction.guild)
 
@@ -73,11 +76,12 @@ class RoleRuleSettings:
         current = role_rules.rules((await self.bot.guild_settings(interaction.guild_id))["role_rules"])
         if not current:
             await interaction.response.send_message(
-                "No automatic roles yet. Add one with `/settings roles add`.", ephemeral=True)
+                tr(interaction, "No automatic roles yet. Add one with `/settings roles add`."), ephemeral=True)
             return
         lines = []
         for role_id, rules in role_rules.by_role(current).items():
-            lines.append(f"<@&{role_id}>: members who " + " **and** ".join(r.describe() for r in rules))
+            lines.append(tr(interaction, "<@&{role}>: members who {rules}", role=role_id,
+                            rules=tr(interaction, " **and** ").join(r.describe() for r in rules)))
         lines += [f"⚠️ {w}" for w in role_rules.problems(interaction.guild, current)]
         await interaction.response.send_message("\n".join(lines), ephemeral=True,
                                                 allowed_mentions=discord.AllowedMentions.none())

@@ -77,7 +77,7 @@ def worker(w: WorkerInfo) -> dict[str, Any]:
         "kudos_details": {"generated": float(w.kudos_generated), "uptime": w.kudos_uptime},
         "performance": w.performance, "threads": w.threads, "uptime": w.uptime,
         "maintenance_mode": w.maintenance_mode, "info": w.info, "nsfw": w.nsfw, "owner": w.owner,
-        "trusted": w.trusted, "flagged": False, "suspicious": 0, "uncompleted_jobs": w.uncompleted_jobs,
+        "trusted": w.trusted, "flagged": w.flagged, "suspicious": 0, "uncompleted_jobs": w.uncompleted_jobs,
         "bridge_agent": w.bridge_agent,
     }
     if w.kind == "interrogation":

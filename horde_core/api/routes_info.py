@@ -10,7 +10,7 @@ from horde_core.service import BadRequest, NotFound
 from horde_core.service.schemas import TransferSpec, WorkerModifySpec
 
 from . import format as fmt
-from .http import CONFIG, apikey, body, ok, service
+from .http import apikey, body, ok, service
 
 routes = web.RouteTableDef()
 VERSION = "4.44.0"
@@ -56,11 +56,7 @@ async def performance(request: web.Request) -> web.Response:
 
 @routes.get("/api/v2/status/news")
 async def news(request: web.Request) -> web.Response:
-    name = request.app[CONFIG].core.horde_name
-    return ok([{"date_published": "2026-11-24", "newspiece": f"{name} runs an embedded horde core: "
-                "attach a worker with an API key from `python main.py user create NAME`.",
-                "importance": "Information", "title": f"Welcome to {name}", "tags": ["hordebot"],
-                "more_info_urls": []}])
+    return ok(service(request).news())
 
 
 @routes.get("/api/v2/find_user")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from horde_core.models import LedgerEntry, Request, User
+from horde_core.models import LedgerEntry, Party, Request, User
 
 MINT = "mint"
 BURN = "burn"
@@ -19,6 +19,7 @@ BURN = "burn"
 _users = User.__table__
 _requests = Request.__table__
 _ledger = LedgerEntry.__table__
+_parties = Party.__table__
 
 # Hot statements are built once: building one costs ~10x executing it (SQLAlchemy compiles
 # and caches by structure, but constructing and keying a fresh statement is Python work).
@@ -95,5 +96,6 @@ async def totals(conn: AsyncConnection) -> dict[str, int]:
                                .where(_ledger.c.credit == BURN))
     balances = await conn.scalar(select(func.coalesce(func.sum(_users.c.kudos), 0)))
     escrows = await conn.scalar(select(func.coalesce(func.sum(_requests.c.escrow), 0)))
+    held = await conn.scalar(select(func.coalesce(func.sum(_parties.c.escrow), 0)))  # party budgets not paid out
     return {"minted": int(minted or 0), "burned": int(burned or 0), "balances": int(balances or 0),
-            "escrows": int(escrows or 0)}
+            "escrows": int(escrows or 0) + int(held or 0)}

@@ -7,7 +7,10 @@ from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
 from horde_core.models.limits import RateBucket
+from horde_core.models.members import CatalogueEntry, Favourite
+from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
@@ -15,20 +18,25 @@ from horde_core.models.workers import Worker, WorkerStat
 __all__ = [
     "ANONYMOUS_USER_ID",
     "Base",
+    "CatalogueEntry",
     "CommunitySettings",
     "DatasetImage",
+    "Favourite",
     "Gift",
     "Identity",
     "Job",
     "LedgerEntry",
     "Meta",
     "ModerationEntry",
+    "Party",
+    "PartyEntry",
     "Penalty",
     "RateBucket",
     "RaterTrust",
     "Rating",
     "Request",
     "SettingsChange",
+    "StatsMinute",
     "Strike",
     "UpstreamDay",
     "UpstreamPause",

@@ -19,6 +19,8 @@ class Request(Base):
     __table_args__ = (
         Index("ix_requests_state_expires", "state", "expires_at"),
         Index("ix_requests_user_state", "user_id", "state"),
+        # Fairness per member of a community: requests in flight, images today.
+        Index("ix_requests_proxied_created", "proxied_account", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -86,6 +88,7 @@ class Job(Base):
         Index("ix_jobs_request_state", "request_id", "state"),
         Index("ix_jobs_state_deadline", "state", "deadline"),
         Index("ix_jobs_finished", "finished_at"),
+        Index("ix_jobs_user_finished", "user_id", "finished_at"),  # a member's gallery, newest first
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

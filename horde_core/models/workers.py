@@ -27,6 +27,8 @@ class Worker(Base):
     post_processing: Mapped[bool] = mapped_column(Boolean, default=False)
     lora: Mapped[bool] = mapped_column(Boolean, default=False)
     maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Flagged by a moderator (issue 15): the worker is given no jobs until the flag is lifted.
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float)
     last_check_in: Mapped[float] = mapped_column(Float, index=True)
     # Uptime kudos are paid up to this instant; a conditional update makes the sweep idempotent.

@@ -29,6 +29,10 @@ class RateLimiter(Protocol):
         """True when `key` passed under `interval` seconds ago; otherwise it passes now."""
         ...
 
+    async def wait(self, key: str, rate: float, burst: int) -> float:
+        """Seconds until `key`'s bucket has a token again (0: now), taking none."""
+        ...
+
     async def prune(self) -> None: ...
 
 
@@ -49,6 +53,12 @@ class LocalRateLimiter:
             return True
         self._buckets[key] = (tokens - 1.0, now)
         return False
+
+    async def wait(self, key: str, rate: float, burst: int) -> float:
+        now = self._clock.now()
+        tokens, last = self._buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + max(0.0, now - last) * rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
 
     async def limited_every(self, key: str, interval: float) -> bool:
         now = self._clock.now()
@@ -75,6 +85,10 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING ok""").bindparams(bindparam("key", type_=String), bindparam("burst", type_=Float),
                                bindparam("rate", type_=Float), bindparam("now", type_=Float))
 
+_PEEK = text("SELECT LEAST(:burst, tokens + GREATEST(0, :now - at) * :rate) FROM rate_buckets WHERE key = :key"
+             ).bindparams(bindparam("key", type_=String), bindparam("burst", type_=Float),
+                          bindparam("rate", type_=Float), bindparam("now", type_=Float))
+
 _GATE = text("""
 INSERT INTO rate_buckets AS b (key, tokens, at, ok) VALUES (:key, 0, :now, true)
 ON CONFLICT (key) DO UPDATE SET
@@ -94,6 +108,12 @@ class PgRateLimiter:
             ok = await conn.scalar(_TAKE, {"key": key[:300], "rate": float(rate), "burst": float(burst),
                                            "now": self._clock.now()})
         return not ok
+
+    async def wait(self, key: str, rate: float, burst: int) -> float:
+        async with self._db.autocommit() as conn:
+            tokens = await conn.scalar(_PEEK, {"key": key[:300], "rate": float(rate), "burst": float(burst),
+                                               "now": self._clock.now()})
+        return 0.0 if tokens is None or tokens >= 1.0 else (1.0 - float(tokens)) / rate
 
     async def limited_every(self, key: str, interval: float) -> bool:
         async with self._db.autocommit() as conn:

@@ -112,7 +112,7 @@ class PgEventBus(EventBus):
         if message.get("o") == self.node:
             return
         for name, data in message.get("e", []):
-            self.deliver(name, data)
+            self.deliver(name, data, remote=True)
 
     def _on_lost(self, _conn: Any) -> None:
         self.connected.clear()

@@ -80,7 +80,8 @@ class WorkerRegistry:
 
 
 class OnlineWorkers:
-    """Workers of a kind seen recently and not in maintenance, re-read every ONLINE_TTL seconds or on change."""
+    """Workers of a kind that may take jobs now (as the loader says), re-read every ONLINE_TTL seconds or when a
+    worker changed."""
 
     def __init__(self, events: Bus, *, ttl: float = ONLINE_TTL) -> None:
         self._ttl = ttl
@@ -92,7 +93,7 @@ class OnlineWorkers:
         hit = self._lists.get(kind)
         now = time.monotonic()
         if hit is None or now - hit[0] > self._ttl:
-            hit = (now, [w for w in await load(kind) if not w.maintenance])
+            hit = (now, await load(kind))
             self._lists[kind] = hit
         return hit[1]
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from horde_core.models import Job, Request, Worker
+from horde_core.models import Favourite, Job, Request, Worker
 from horde_core.queue.states import (
     ACTIVE,
     CANCELLED,
@@ -158,7 +158,7 @@ async def set_reward(conn: AsyncConnection, job_id: str, reward: int) -> None:
 
 async def overdue_jobs(conn: AsyncConnection, now: float, limit: int = 500) -> list[Any]:
     return list((await conn.execute(
-        select(J.id, J.worker_id).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
+        select(J.id, J.worker_id, J.kind).where(J.state == SQL_PROCESSING, J.deadline < now).limit(limit))).all())
 
 
 async def cancel_waiting(conn: AsyncConnection, request_id: str, now: float) -> tuple[int, int]:
@@ -191,9 +191,11 @@ async def prunable_images(conn: AsyncConnection, now: float, retention: float,
     cutoff = now - retention
     old = or_(R.state == REQ_EXPIRED, and_(R.finished_at.is_not(None), R.finished_at < cutoff,
                                            R.state != ACTIVE))
-    # Shared images are the rating pool's and the open dataset's: they are kept.
+    # Shared images are the rating pool's and the open dataset's, favourites their owners': they are kept.
+    starred = exists().where(Favourite.__table__.c.job_id == J.id)
     rows = await conn.execute(select(J.id, J.image_key).join(_requests, R.id == J.request_id)
-                              .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False)).limit(limit))
+                              .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False), ~starred)
+                              .limit(limit))
     return [(r.id, r.image_key) for r in rows]
 
 

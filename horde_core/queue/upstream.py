@@ -109,3 +109,10 @@ async def held_by(conn: AsyncConnection, worker_ids: list[str]) -> list[Any]:
 async def still_held(conn: AsyncConnection, job_id: str, worker_id: str) -> bool:
     return (await conn.scalar(select(J.id).where(J.id == job_id, J.worker_id == worker_id,
                                                  J.state == SQL_PROCESSING))) is not None
+
+
+async def set_model(conn: AsyncConnection, job_id: str, worker_id: str, model: str) -> bool:
+    """Record the model the upstream used, while the relay still holds the job (never over a local worker's)."""
+    done = await conn.execute(update(_jobs).where(J.id == job_id, J.worker_id == worker_id,
+                                                  J.state == SQL_PROCESSING).values(model=model))
+    return bool(done.rowcount)

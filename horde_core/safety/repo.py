@@ -95,7 +95,7 @@ async def prune_log(conn: AsyncConnection, before: float) -> int:
 
 
 async def moderation_log(conn: AsyncConnection, community: str | None, limit: int = 50) -> list[Any]:
-    q = select(_log).order_by(_log.c.at.desc()).limit(limit)
+    q = select(_log).order_by(_log.c.at.desc(), _log.c.id.desc()).limit(limit)
     if community is not None:
         q = q.where(_log.c.community == community)
     return list((await conn.execute(q)).all())

@@ -1,10 +1,10 @@
 """HordeService: the one door into the core for the HTTP API, the CLI and the bot."""
 
+from horde_core.catalogue import Entry as CatalogueItem
 from horde_core.users.repo import UserRow
 
-from .accounts import AccountsMixin
 from .alchemy import AlchemyMixin
-from .communities import CommunityMixin
+from .catalogue import CatalogueIndexes, CatalogueMixin, Compatibility
 from .datasets import DatasetMixin
 from .dto import (
     Accepted,
@@ -20,17 +20,21 @@ from .dto import (
     WorkerInfo,
 )
 from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
-from .horde_status import StatusMixin
+from .fairness import FairnessRules
+from .gallery import GalleryEntry, GalleryMixin, GalleryPage
+from .info import InfoMixin, KindStatus
+from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
+from .web_account import WebAccountMixin
 
 
-class HordeService(UpstreamMixin, AlchemyMixin, TextMixin, SweepMixin, StatusMixin, AccountsMixin, CommunityMixin,
-                   ResultsMixin, SocialMixin, RatingsMixin, DatasetMixin):
+class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
+                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -39,17 +43,27 @@ __all__ = [
     "Accepted",
     "AlchemyStatus",
     "BadRequest",
+    "CatalogueIndexes",
+    "CatalogueItem",
+    "Compatibility",
+    "FairnessRules",
     "Forbidden",
     "FormStatus",
+    "GalleryEntry",
+    "GalleryPage",
     "Generation",
     "GiftError",
     "GiftRules",
     "HordeError",
     "HordeService",
     "InvalidAPIKey",
+    "KindStatus",
     "MemberFacts",
     "ModelStatus",
     "NotFound",
+    "PartyAward",
+    "PartyInfo",
+    "PartySummary",
     "PoppedForm",
     "PoppedJob",
     "Progress",

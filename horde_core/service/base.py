@@ -28,6 +28,9 @@ from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
 
 from .errors import Forbidden, InvalidAPIKey
+from .login_guard import LoginGuard
+from .snapshots import Snapshots
+from .tally import Tally
 
 
 class ServiceBase:
@@ -48,6 +51,12 @@ class ServiceBase:
         self.limits = self.parts.limits
         self.settings_cache = self.parts.communities
         self.hints = self.parts.hints
+        # Web pages and /metrics (issue 15): read views rebuilt per node, this node's own job counters (only
+        # its own events: Prometheus sums the nodes), wrong web logins per address (the shared limiter).
+        self.snapshots = Snapshots()
+        self.tally = Tally()
+        self.tally.listen(self.events)
+        self.login_guard = LoginGuard(self.limits, config.web.login_attempts, config.web.login_window)
         self.signer = UrlSigner(config.api.signing_secret or "unset")
         self.fetch_url = None  # set by the HTTP adapter: downloads interrogation sources given as URLs
         # When raters meet gold images; unpredictable to them (tests put a seeded random.Random here).

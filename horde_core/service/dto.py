@@ -108,6 +108,7 @@ class WorkerInfo:
     lora: bool
     max_length: int
     max_context_length: int
+    flagged: bool = False
 
 
 @dataclass(frozen=True, slots=True)

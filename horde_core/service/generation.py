@@ -20,6 +20,7 @@ from horde_core.users.repo import UserRow
 
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
+from .fairness import FairnessMixin
 from .schemas import ImageRequestSpec
 from .screening import ScreeningMixin
 
@@ -42,7 +43,7 @@ def parse_request_id(request_id: str) -> str:
         raise RequestNotFound(f"Request with ID '{request_id}' not found.") from None
 
 
-class GenerationMixin(ScreeningMixin):
+class GenerationMixin(FairnessMixin, ScreeningMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
                              ipaddr: str = "") -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run."""
@@ -124,7 +125,9 @@ class GenerationMixin(ScreeningMixin):
                              f"{floor}. Earn kudos by running a worker, or lower steps, size or "
                              "images.", rc="KudosUpfront")
 
-        if self.db.dialect == "postgresql":  # one statement, one round trip (queue/accept.py)
+        if self.db.dialect == "postgresql" and not await self.fairness_applies(request):
+            # One statement, one round trip (queue/accept.py); a member under their community's fairness rules
+            # takes the transaction below, which counts their requests under a lock.
             async with self.db.autocommit() as conn:
                 accepted, active = await accept(conn, request, jobs, total, floor,
                                                 None if user.anonymous else limit, now)
@@ -135,6 +138,7 @@ class GenerationMixin(ScreeningMixin):
                 active = await lifecycle.active_jobs_of_user(conn, user.id)
                 if active + len(jobs) > limit and not user.anonymous:
                     raise too_many(active)
+                await self.admit_fairly(conn, request, len(jobs))  # per member of a community
                 await lifecycle.insert_request(conn, request, jobs)
                 if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
                     raise too_poor()

@@ -33,7 +33,7 @@ def _info(w: WorkerRow, online_since: float) -> WorkerInfo:
         owner=w.owner_name, trusted=w.owner_trusted, uncompleted_jobs=w.uncompleted_jobs, models=w.models,
         bridge_agent=w.bridge_agent, max_pixels=w.max_pixels, units_generated=w.units_generated,
         img2img=w.img2img, painting=w.painting, post_processing=w.post_processing, lora=w.lora,
-        max_length=w.max_length, max_context_length=w.max_context_length)
+        max_length=w.max_length, max_context_length=w.max_context_length, flagged=w.flagged)
 
 
 class StatusMixin(ServiceBase):
@@ -45,7 +45,8 @@ class StatusMixin(ServiceBase):
 
         async def load(kind: str) -> list[WorkerRow]:
             async with self.db.read() as conn:
-                return await workers_repo.listing(conn, kind=kind, online_since=self._online_since())
+                rows = await workers_repo.listing(conn, kind=kind, online_since=self._online_since())
+            return [w for w in rows if not w.maintenance and not w.flagged]
 
         return await self.online.get(kind, load)
 
@@ -82,13 +83,15 @@ class StatusMixin(ServiceBase):
             raise NotFound(f"Worker {name or worker_id} not found.", rc="WorkerNotFound")
         return _info(row, self._online_since())
 
-    async def modify_worker(self, user: UserRow, worker_id: str, spec: WorkerModifySpec) -> dict[str, Any]:
-        """Owners may put their worker in maintenance and describe it."""
+    async def modify_worker(self, user: UserRow, worker_id: str, spec: WorkerModifySpec, *,
+                            operator: bool = False) -> dict[str, Any]:
+        """Owners may put their worker in maintenance and describe it; the horde's operators (the bot's
+        `owner_ids`, vouched for by the caller) may change any worker."""
         async with self.db.transaction() as conn:
             row = await workers_repo.by_id(conn, worker_id)
             if row is None:
                 raise NotFound(f"Worker {worker_id} not found.", rc="WorkerNotFound")
-            if row.owner_id != user.id:
+            if row.owner_id != user.id and not operator:
                 raise Forbidden("Only the owner can change this worker.", rc="NotOwner")
             values: dict[str, Any] = {}
             if spec.maintenance is not None:

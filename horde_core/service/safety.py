@@ -47,11 +47,17 @@ class SafetyMixin(ServiceBase):
         now = self.clock.now()
         if not await self._any_penalties(now):
             return
+        keys = who.penalty_keys()
+        if not who.anonymous and f"user:{who.user_id}" not in keys:
+            keys.append(f"user:{who.user_id}")  # a moderator's suspension of the account, however it asks
         async with self.db.read() as conn:
-            rows = await safety_repo.active_penalties(conn, who.penalty_keys(), now)
+            rows = await safety_repo.active_penalties(conn, keys, now)
         for row in rows:
             minutes = max(1, math.ceil((row.until - now) / 60))
             kind = row.key.split(":", 1)[0]
+            if row.state == "suspended" and kind == "user":
+                raise Forbidden(f"This account is suspended by the horde's moderators for {minutes} more minute(s).",
+                                rc="UserSuspended")
             if kind == "community":
                 if row.state == "suspended":
                     raise Forbidden(f"Generation is suspended in this community for {minutes} more minute(s) "

@@ -20,6 +20,7 @@ from horde_core.queue.states import REQ_EXPIRED
 from horde_core.safety import repo as safety_repo
 from horde_core.workers import repo as workers_repo
 
+from .stats_minutes import MinutesMixin
 from .work import WorkMixin
 
 log = logging.getLogger(__name__)
@@ -28,27 +29,30 @@ SWEEP_LOCK = "sweeps"
 _W = Worker.__table__
 
 
-class SweepMixin(WorkMixin):
+class SweepMixin(WorkMixin, MinutesMixin):
     async def sweep(self) -> dict[str, int]:
         """One pass of every sweep; returns how much each did (nothing when another node is sweeping)."""
         async with self.db.advisory_lock(SWEEP_LOCK) as mine:
             if not mine:
                 return {}
-            done = {"aborted": await self._abort_overdue(), "expired": await self._expire(),
+            aborted = await self._abort_overdue()
+            done = {"aborted": sum(aborted.values()), "expired": await self._expire(),
                     "pruned": await self._prune(), "uptime": await self._pay_uptime(),
-                    "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned()}
+                    "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned(),
+                    "minutes": await self.record_minutes(aborted)}
             await self.limits.prune()
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)
         return done
 
-    async def _abort_overdue(self) -> int:
+    async def _abort_overdue(self) -> dict[str, int]:
+        """Requeue jobs their workers held past the TTL; how many of each kind."""
         now = self.clock.now()
         async with self.db.transaction() as conn:
             overdue = await lifecycle.overdue_jobs(conn, now)
             if not overdue:
-                return 0
+                return {}
             requeued = await lifecycle.requeue(conn, [r.id for r in overdue], self.config.core.max_job_faults,
                                                max_form_attempts=self.config.core.max_form_attempts, now=now)
             for r in overdue:
@@ -56,7 +60,11 @@ class SweepMixin(WorkMixin):
                     await conn.execute(update(_W).where(_W.c.id == r.worker_id)
                                        .values(uncompleted_jobs=_W.c.uncompleted_jobs + 1))
             await self._settle_faults(conn, requeued, now)
-        return len(overdue)
+        aborted: dict[str, int] = {}
+        for r in overdue:
+            aborted[r.kind] = aborted.get(r.kind, 0) + 1
+            self.tally.count("aborted", r.kind)
+        return aborted
 
     async def _expire(self) -> int:
         now = self.clock.now()

@@ -6,15 +6,15 @@ jobs through the same conditional updates as any worker, settles through the sam
 the same job reward (the house's account, which also pays the upstream in its own kudos).
 
 What keeps the operator's key clean: a job goes upstream only after its request waited `wait_seconds` for
-a local worker, never from a member, key, address or community under a penalty, never from a community the
-upstream refused repeatedly (paused) or one over its daily budget, and never with a prompt our filter
-blocks (checked again right before it leaves). Refusals and censored results from the upstream are
-strikes against the member and their community here, so the upstream never has to act against us."""
+a local worker, never from a member, key, address or community under a penalty, never from a requester or
+community held back after the upstream's refusals (see `upstream_guard`) or one over its daily budget, and
+only with a prompt that passes our filter at its strictest (checked right before it leaves). Refusals
+and csam verdicts from the upstream are strikes against the member and their community here, so the
+upstream never has to act against us."""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -35,30 +35,15 @@ from .errors import HordeError
 from .schemas import AlchemySubmitSpec, SubmitSpec, TextSubmitSpec
 from .text import TextMixin
 from .upstream_bodies import image_body, interrogation_body, text_body, upstream_account
-from .upstream_books import EVERYONE, UpstreamBooksMixin
+from .upstream_books import EVERYONE, SUBJECT_PREFIXES
+from .upstream_guard import UpstreamGuardMixin, UpstreamJob, fit_for_upstream
 
 USER_KEY = "upstream_user_id"
 _BIG = 1 << 30
 _OVER = frozenset({REQ_CANCELLED, REQ_EXPIRED, REQ_FAULTED, REQ_PRUNED})
 
 
-@dataclass(slots=True)
-class UpstreamJob:
-    """One local job at (or on its way to) the upstream."""
-
-    job_id: str
-    request_id: str
-    kind: str
-    worker_id: str
-    community: str
-    body: dict[str, Any]
-    deadline: float
-    upstream_id: str = ""
-    form: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
+class UpstreamMixin(UpstreamGuardMixin, AlchemyMixin, TextMixin):
     _upstream_user: UserRow | None = None
     _upstream_workers: dict[str, str] | None = None
     # Set by the relay: per kind, the models the upstream serves now (None: any), for `is_possible`.
@@ -101,8 +86,8 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
     async def upstream_claim(self, kind: str, models: frozenset[str] | None) -> UpstreamJob | None:
         """The best job of this kind that may go upstream now, claimed; None when there is none.
 
-        `models`: what the upstream serves (None: anything). A job whose prompt our filter blocks is
-        given back for good (local workers only) and the next one is tried."""
+        `models`: what the upstream serves (None: anything). A job whose prompt does not pass our filter at
+        its strictest is given back for good (local workers only) and the next one is tried."""
         settings = self.config.upstream
         _, workers = await self.upstream_identity()
         if not await self.maybe_waiting(kind):  # answered from memory most of the time
@@ -118,11 +103,13 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
                 request = await lifecycle.request_row(conn, row.request_id) if row is not None else None
             if row is None or request is None:
                 return None
-            if kind != "interrogation" and (await self.prompt_filter()).check(request.prompt).blocked:
+            if kind != "interrogation" and not fit_for_upstream((await self.prompt_filter()).check(request.prompt),
+                                                                 kind == "image" and bool(request.nsfw)):
                 await self._upstream_give_back(workers[kind], row.id, final=True)
                 continue
-            proxied, community = upstream_account(int(request.user_id), int(request.user_id) == 0,
-                                                  request.proxied_account or "")
+            anonymous = int(request.user_id) == 0
+            proxied, community = upstream_account(int(request.user_id), anonymous, request.proxied_account or "")
+            subject = self.subject(int(request.user_id), anonymous, request.proxied_account, request.ipaddr).subject
             if kind == "image":
                 body = image_body(request, row.seed, proxied)
             elif kind == "text":
@@ -132,7 +119,8 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
                 body = interrogation_body(request, row.form, source, proxied)
             await self._upstream_count(community, sent=1)
             return UpstreamJob(row.id, row.request_id, kind, workers[kind], community, body,
-                               now + settings.stall_seconds, form=row.form or "",
+                               now + settings.stall_seconds, form=row.form or "", subject=subject,
+                               proxied_for=await self.upstream_proxied_for(subject),
                                extra={"censor_nsfw": bool(request.censor_nsfw)})
         return None
 
@@ -150,25 +138,27 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
     async def _upstream_filter(self, now: float) -> queue_up.UpstreamFilter | None:
         """Who may not go upstream now; None when nobody may (paused for everyone, or over the budget)."""
         settings = self.config.upstream
-        communities = await self._upstream_closed(now)
-        if communities is None:
+        closed = await self._upstream_closed(now)
+        if closed is None:
             return None
+        communities = {k for k in closed if not k.startswith(SUBJECT_PREFIXES)}
+        keys = [k for k in closed if k.startswith(SUBJECT_PREFIXES)]  # requesters held back after refusals
+        if await self._any_penalties(now):
+            async with self.db.read() as conn:
+                keys += [p.key for p in await safety_repo.penalties_report(conn, now)]
         users: list[int] = []
         accounts: list[str] = []
         ips: list[str] = []
-        if await self._any_penalties(now):
-            async with self.db.read() as conn:
-                penalties = await safety_repo.penalties_report(conn, now)
-            for p in penalties:
-                kind, _, rest = p.key.partition(":")
-                if kind == "member":
-                    accounts.append(rest)
-                elif kind == "user" and rest.isdigit():
-                    users.append(int(rest))
-                elif kind == "ip":
-                    ips.append(rest)
-                elif kind == "community":
-                    communities.add(rest)
+        for key in keys:
+            kind, _, rest = key.partition(":")
+            if kind == "member":
+                accounts.append(rest)
+            elif kind == "user" and rest.isdigit():
+                users.append(int(rest))
+            elif kind == "ip":
+                ips.append(rest)
+            elif kind == "community":
+                communities.add(rest)
         return queue_up.UpstreamFilter(
             created_before=now - settings.wait_seconds, max_tries=settings.max_tries, forms=tuple(settings.forms),
             excluded_users=tuple(users), excluded_accounts=tuple(accounts), excluded_ips=tuple(ips),
@@ -210,84 +200,50 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
             await self._upstream_count(job.community, failed=1)
         await self.upstream_health(error=f"{job.kind} job {job.job_id}: {reason}")
 
-    async def upstream_refused(self, job: UpstreamJob, rc: str, message: str, *, operator_timeout: bool) -> None:
-        """The upstream refused the request as against its rules: a strike against the member (and their
-        community) here, the job stays local for good, and the community is paused when it repeats.
-        `operator_timeout`: the upstream timed out our key or address: pause everyone for a while."""
-        await self._upstream_give_back(job.worker_id, job.job_id, final=True)
-        await self._upstream_strike(job, f"upstream refused ({rc}): {message}"[:500])
-        if operator_timeout:
-            await self._upstream_pause(EVERYONE, f"the upstream timed out the operator ({rc})")
-
-    async def _upstream_strike(self, job: UpstreamJob, detail: str) -> None:
-        async with self.db.read() as conn:
-            request = await lifecycle.request_row(conn, job.request_id)
-        if request is None:
-            return
-        who = self.subject(int(request.user_id), int(request.user_id) == 0, request.proxied_account, request.ipaddr)
-        await self.record_strike(who, "upstream_refusal", prompt=request.prompt, verdict={"upstream": detail},
-                                 client_agent=request.client_agent, action="blocked", request_id=request.id)
-        await self._upstream_refusal_counted(job)
-
-    async def _upstream_refusal_counted(self, job: UpstreamJob) -> None:
-        """Count a refusal against the job's community; pause its upstream use when they repeat."""
-        settings = self.config.upstream
-        refused = await self._upstream_count(job.community, refused=1, window=settings.pause_window)
-        if job.community and refused >= settings.pause_after:
-            await self._upstream_pause(job.community, f"{refused} refusals by the upstream")
-
     async def upstream_finish_image(self, job: UpstreamJob, data: bytes, *, seed: str | None, censored: bool,
-                                    csam: bool, kudos: float) -> None:
-        """Store the upstream's image as our own result (its URLs expire) and settle the job as usual.
-        A csam verdict is a strike (through the normal submit); a censored image the request did not ask
-        to censor (the upstream's own filters acted) is one too."""
+                                    csam: bool, kudos: float, model: str = "", proxying: bool = False) -> None:
+        """Store the upstream's image as our own result (its URLs expire) and settle the job as usual
+        (a censored image is refunded, as from local workers). A csam verdict is always a strike (through the
+        normal submit) and holds the member back like a refusal; a censor for NSFW is never one: an SFW
+        request asks for it (`censor_nsfw`), and the model's output is not the member's abuse either way."""
         state = "csam" if csam else ("censored" if censored else "ok")
         spec = SubmitSpec(id=job.job_id, generation=base64.b64encode(data).decode(), state=state, seed=seed,
                           censored=censored)
-        await self._upstream_settle(job, kudos, lambda user: self.submit_image(user, spec))
-        if censored and not csam and not job.extra.get("censor_nsfw"):
-            await self._upstream_strike(job, "the upstream censored the image")
-        elif csam:  # the submit struck the member already
-            await self._upstream_refusal_counted(job)
+        if await self._upstream_settle(job, kudos, lambda user: self.submit_image(user, spec), model) and csam:
+            await self._upstream_refusal_counted(job, "the upstream found the image csam", proxying=proxying)
 
-    async def upstream_finish_text(self, job: UpstreamJob, text: str, *, censored: bool, kudos: float) -> None:
+    async def upstream_finish_text(self, job: UpstreamJob, text: str, *, censored: bool, kudos: float,
+                                   model: str = "") -> None:
         spec = TextSubmitSpec(id=job.job_id, generation=text, state="censored" if censored else "ok")
-        await self._upstream_settle(job, kudos, lambda user: self.submit_text(user, spec))
+        await self._upstream_settle(job, kudos, lambda user: self.submit_text(user, spec), model)
 
     async def upstream_finish_form(self, job: UpstreamJob, result: Any, *, kudos: float) -> None:
         spec = AlchemySubmitSpec(id=job.job_id, result=result, state="ok")
         await self._upstream_settle(job, kudos, lambda user: self.submit_interrogation(user, spec))
 
-    async def _upstream_settle(self, job: UpstreamJob, kudos: float, submit: Any) -> None:
-        """Submit the upstream's result as the relay's worker. What the upstream charged is counted once: by
-        whoever settles the job (another node polling the same job after a restart gets DuplicateGen)."""
+    async def _upstream_settle(self, job: UpstreamJob, kudos: float, submit: Any, model: str = "") -> bool:
+        """Submit the upstream's result as the relay's worker, under the model the upstream used. What the
+        upstream charged is counted once: by whoever settles the job (another node polling the same job after
+        a restart gets DuplicateGen). True when this settled it."""
         user, _ = await self.upstream_identity()
+        if model:
+            async with self.db.transaction() as conn:
+                await queue_up.set_model(conn, job.job_id, job.worker_id, model[:200])
         try:
             await submit(user)
         except HordeError as exc:
             if exc.rc in ("AbortedGen", "DuplicateGen", "InvalidJobID", "WrongCredentials"):
-                return  # no longer ours: served locally, cancelled, or settled by another node
+                return False  # no longer ours: served locally, cancelled, or settled by another node
             await self.upstream_spent(job, kudos)
             await self.upstream_failed(job, f"unusable result: {exc.message}")
-            return
+            return False
         await self._upstream_count(job.community, kudos=kudos, done=1)
         await self.upstream_health(ok=True)
+        return True
 
     async def upstream_spent(self, job: UpstreamJob, kudos: float) -> None:
         """Kudos the upstream charged for a job that brought nothing back (recorded all the same)."""
         await self._upstream_count(job.community, kudos=kudos)
-
-    async def _upstream_give_back(self, worker_id: str, job_id: str, *, final: bool, count_try: bool = True) -> bool:
-        """Back to the local queue; False when the relay no longer held the job."""
-        settings = self.config.upstream
-        now = self.clock.now()
-        async with self.db.transaction() as conn:
-            rid = await queue_up.release(conn, job_id, worker_id, retry_at=now + settings.retry_seconds, final=final,
-                                         max_tries=settings.max_tries, count_try=count_try)
-            kind = (await lifecycle.job_row(conn, job_id)).kind if rid else None
-        if kind:
-            self.note_waiting(kind)
-        return kind is not None
 
     # --- restart and what the bot asks ---------------------------------------------------------
 
@@ -304,10 +260,12 @@ class UpstreamMixin(UpstreamBooksMixin, AlchemyMixin, TextMixin):
                 continue
             async with self.db.read() as conn:
                 request = await lifecycle.request_row(conn, r.request_id)
-            _, community = upstream_account(int(request.user_id), int(request.user_id) == 0,
-                                            request.proxied_account or "")
+            anonymous = int(request.user_id) == 0
+            _, community = upstream_account(int(request.user_id), anonymous, request.proxied_account or "")
+            subject = self.subject(int(request.user_id), anonymous, request.proxied_account, request.ipaddr).subject
             jobs.append(UpstreamJob(r.id, r.request_id, r.kind, r.worker_id, community, {},
                                     float(r.deadline or self.clock.now()), upstream_id=r.upstream_id, form=r.form or "",
+                                    subject=subject, proxied_for=await self.upstream_proxied_for(subject),
                                     extra={"censor_nsfw": bool(request.censor_nsfw)}))
         return jobs
 

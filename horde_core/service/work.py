@@ -90,7 +90,7 @@ class WorkMixin(ScanMixin):
                             rc="AnonForbidden")
         prio = (user.id, *await self._user_ids(priority_usernames))
         worker = await self._worker_for_pop(user, kind, name, announced, prio, blacklist, softprompts)
-        if worker.row.maintenance or not await self.maybe_waiting(kind):
+        if worker.row.maintenance or worker.row.flagged or not await self.maybe_waiting(kind):
             return worker, None, [], ""
         now = self.clock.now()
         async with self.db.autocommit() as conn:  # PostgreSQL: one statement; SQLite: one transaction
@@ -111,7 +111,7 @@ class WorkMixin(ScanMixin):
             user, "image", spec.name, announced, spec.priority_usernames, spec.amount, ttl,
             blacklist=tuple(w for w in spec.blacklist if w))
         if not claimed:
-            skipped = {} if worker.row.maintenance else await self._skipped(worker)
+            skipped = {} if worker.row.maintenance or worker.row.flagged else await self._skipped(worker)
             return PoppedJob([], {}, None, skipped)
         return await self._image_payload(request, claimed, model, ttl)
 
@@ -250,6 +250,7 @@ class WorkMixin(ScanMixin):
             if not requeued:
                 await self._explain_submit_failure(conn, job_id, user)
             await self._settle_faults(conn, requeued, now)
+        self.tally.count("faulted", kind)
         self.note_waiting(kind)
         return 0
 

@@ -50,6 +50,7 @@ class WorkerRow:
     units_generated: int
     uncompleted_jobs: int
     uptime_seconds: int
+    flagged: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,7 +70,7 @@ def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
         created_at=float(r.created_at), last_check_in=float(r.last_check_in),
         requests_fulfilled=int(r.requests_fulfilled), kudos_generated=int(r.kudos_generated),
         kudos_uptime=int(r.kudos_uptime), units_generated=int(r.units_generated),
-        uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds),
+        uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds), flagged=bool(r.flagged),
     )
 
 

@@ -144,3 +144,32 @@ async def test_an_operator_account_problem_backs_off_without_spending_the_jobs_t
     assert job.state == "waiting" and job.upstream_tries == 0
     assert "service account" in (await service.upstream_report())["health"]["last_error"]
     assert await service.community_strikes(None) == []  # nobody's fault among the members
+
+
+async def test_an_upstream_that_goes_unreachable_gives_its_jobs_back_at_once(
+        service: HordeService, public: Public, relay: UpstreamRelay, make_user) -> None:
+    member, _ = await make_user("member", kudos=500)
+    accepted = await service.request_images(member, image_request("a heath", proxied_account=MEMBER))
+    charged = await balance(service, member)
+    await relay.tick()
+    assert (await service.check(accepted.id)).processing == 1
+    reachable = relay.client.base
+    relay.client.base = "http://127.0.0.1:9/api"  # the upstream's address stops answering
+    await relay.tick()  # no clock advance: long before stall_seconds
+    assert (await service.check(accepted.id)).waiting == 1
+    async with service.db.read() as conn:
+        from horde_core.queue import lifecycle
+
+        [job] = await lifecycle.jobs_of(conn, accepted.id)
+    assert job.upstream_tries == 0  # not the job's fault
+    await _finish_locally(service, make_user, accepted.id)
+    assert await balance(service, member) == charged
+
+    await public.work_images()  # meanwhile the upstream did it (and charged the operator for it)
+    relay.client.base = reachable  # back: what it still holds for us is cancelled, its charge recorded
+    relay.backoff_until = 0
+    await relay.tick()
+    assert [e["method"] for e in public.log if e["path"].startswith("/api/v2/generate/status")] == ["DELETE"]
+    [day] = (await service.upstream_report())["days"]
+    assert day["failed"] == 1 and day["kudos"] > 0
+    await assert_books_balance(service)

@@ -49,6 +49,7 @@ async def test_images_go_upstream_and_come_back_stored_locally(service: HordeSer
     for gen in status.generations:
         assert await service.image_bytes(gen.id) == image  # kept here: the upstream's links expire
         assert gen.seed == "4242"
+        assert gen.model == "stable_diffusion"  # the model the upstream used
     assert await balance(service, member) == after_accept  # charged once, the local price
     report = await service.upstream_report()
     [day] = report["days"]
@@ -81,6 +82,7 @@ async def test_text_and_interrogation_go_upstream(service: HordeService, public:
 
     text_status = await service.status(text.id, "text")
     assert text_status.progress.done and text_status.generations[0].text == "upstream tale"
+    assert text_status.generations[0].model == "koboldcpp/tiny"
     forms = await service.interrogation_status(rid)
     assert forms.state == "done" and forms.forms[0].result == {"caption": "a blue square"}
     await assert_books_balance(service)

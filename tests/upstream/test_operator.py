@@ -11,6 +11,7 @@ from pathlib import Path
 from horde_core.clock import FakeClock
 from horde_core.service import HordeService
 from horde_core.upstream import UpstreamRelay
+from horde_core.upstream.relay import OFFER_TTL
 from tests.helpers import image_request
 from tests.public_horde import Public
 
@@ -71,22 +72,71 @@ async def test_the_upstream_makes_requests_possible_without_local_workers(
     assert not service.upstream_serves_model("image", "some_model_nobody_serves")
 
 
-async def test_upstream_status_shows_account_spend_and_pauses(service: HordeService, public: Public,
-                                                             relay: UpstreamRelay, make_user) -> None:
-    member, _ = await make_user("member", kudos=500)
-    await service.request_images(member, image_request("a wren", proxied_account="discord:4242:1"))
-    await _round(relay, public)
+async def _cli(service: HordeService, public: Public, *args: str) -> tuple[int, str, str]:
+    """`python main.py upstream ...` in its own process, on the test's database, against the public horde."""
     await service.db.run_sync(_stamp_head)  # the fixture built the tables from the models; the CLI migrates
     env = {k: v for k, v in os.environ.items() if not k.startswith("HORDE_")}
     env.update(HORDE_CORE__DATABASE_URL=service.db.url, HORDE_CORE__DATA_DIR=service.config.core.data_dir,
                HORDE_UPSTREAM__ENABLED="true", HORDE_UPSTREAM__URL=public.url("/api/"),
                HORDE_UPSTREAM__API_KEY=public.operator_key)
-    proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "upstream", "status", env=env,
+    proc = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "main.py"), "upstream", *args, env=env,
                                                 cwd=str(ROOT), stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
-    text = out.decode()
-    assert proc.returncode == 0, err.decode()
+    return int(proc.returncode or 0), out.decode(), err.decode()
+
+
+async def test_upstream_status_shows_account_spend_and_pauses(service: HordeService, public: Public,
+                                                             relay: UpstreamRelay, make_user) -> None:
+    member, _ = await make_user("member", kudos=500)
+    await service.request_images(member, image_request("a wren", proxied_account="discord:4242:1"))
+    await _round(relay, public)
+    code, text, err = await _cli(service, public, "status")
+    assert code == 0, err
     assert "Upstream reachable: yes" in text and "hordebot operator" in text
     assert "discord:4242" in text
+    assert "Proxying: off" in text  # no passkey yet: and it says what that risks
     assert public.operator_key not in text  # the key is never printed
+
+
+async def test_the_kudos_the_operators_account_lost_are_on_the_books(
+        service: HordeService, public: Public, relay: UpstreamRelay, clock: FakeClock, make_user) -> None:
+    member, _ = await make_user("member", kudos=500)
+    await service.request_images(member, image_request("a robin", proxied_account="discord:1:1"))
+    await _round(relay, public)
+    clock.advance(OFFER_TTL)
+    await relay.tick()  # the relay looks at the operator's account again
+    operator = await public.service.authenticate(public.operator_key)
+    now_left = (await public.service.user_info(operator.id)).kudos
+    report = await service.upstream_report()
+    assert report["account_spent_today"] == 100_000 - now_left > 0
+    code, text, err = await _cli(service, public, "status")
+    assert code == 0, err
+    assert f"{100_000 - now_left:.1f}" in text
+
+
+async def test_the_passkey_command_makes_one_upstream_and_keeps_it_unprinted(
+        service: HordeService, public: Public, relay: UpstreamRelay, make_user) -> None:
+    code, text, err = await _cli(service, public, "passkey")
+    assert code == 0, err
+    passkey = public.rules.proxy_passkey
+    assert passkey and await service.upstream_passkey() == (passkey, "database")
+    assert passkey not in text + err and passkey[-4:] in text  # only its end, to tell keys apart
+    code, text, err = await _cli(service, public, "status")
+    assert code == 0, err
+    assert "Proxying: on" in text and passkey not in text + err
+
+    member, _ = await make_user("member", kudos=500)
+    await service.request_images(member, image_request("a wren", proxied_account="discord:1:1"))
+    await relay.tick()
+    [entry] = [e for e in public.log if e["path"] == "/api/v2/generate/async"]
+    assert entry["headers"]["Proxy-Authorization"] == passkey
+    assert entry["headers"]["Proxied-For"] == await service.upstream_proxied_for("member:discord:1:1")
+
+
+async def test_the_passkey_command_needs_a_service_account(service: HordeService, public: Public) -> None:
+    public.rules.service_account = False
+    code, text, err = await _cli(service, public, "passkey")
+    assert code == 2
+    assert "service account" in err and not public.rules.proxy_passkey
+    assert await service.upstream_passkey() == ("", "")

@@ -1,15 +1,15 @@
 """rate buckets shared by every node (unlogged on PostgreSQL)
 
-Revision ID: 0011_i13
-Revises: 0010
+Revision ID: 0013_i13
+Revises: 0012
 Create Date: 2026-12-06 03:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_i13"
-down_revision = "0010"
+revision = "0013_i13"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
