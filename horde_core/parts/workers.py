@@ -38,6 +38,7 @@ class WorkerRegistry:
         self._by_name: dict[str, CachedWorker] = {}
         self._user_ids: dict[str, tuple[float, int | None]] = {}
         events.subscribe("worker_changed", self._on_changed)
+        events.subscribe("user_changed", self._on_owner_changed)  # a worker's profile carries its owner's trust
         events.subscribe(RESYNC, self._forget_all)
 
     def get(self, name: str) -> CachedWorker | None:
@@ -61,6 +62,11 @@ class WorkerRegistry:
 
     def _on_changed(self, payload: dict[str, Any]) -> None:
         self._by_name.pop(str(payload.get("name", "")), None)
+
+    def _on_owner_changed(self, payload: dict[str, Any]) -> None:
+        owner = payload.get("user_id")
+        for name in [n for n, w in self._by_name.items() if owner is None or w.row.owner_id == owner]:
+            self._by_name.pop(name, None)
 
     def _forget_all(self, _payload: dict[str, Any]) -> None:
         self._by_name.clear()
@@ -87,6 +93,7 @@ class OnlineWorkers:
         self._ttl = ttl
         self._lists: dict[str, tuple[float, list[WorkerRow]]] = {}
         events.subscribe("worker_changed", self.forget)
+        events.subscribe("user_changed", self.forget)  # rows carry their owner's trust
         events.subscribe(RESYNC, self.forget)
 
     async def get(self, kind: str, load: Callable[[str], Awaitable[list[WorkerRow]]]) -> list[WorkerRow]:
