@@ -113,8 +113,9 @@ class Bench:
 
     async def edits_phase(self, name: str, sizes: Sizes) -> EditsResult:
         result = EditsResult(name)
-        saved = (self.cog.edit_interval, self.cog.poll_interval, self.worker.delay)
-        self.cog.edit_interval = self.cog.poll_interval = EDIT_INTERVAL
+        courier = self.cog.deliveries  # the bot's courier follows every result (bot/deliveries.py)
+        saved = (courier.edit_interval, courier.poll_interval, self.worker.delay)
+        courier.edit_interval = courier.poll_interval = EDIT_INTERVAL
         self.worker.delay = EDIT_WORKER_DELAY
 
         async def one() -> None:
@@ -128,7 +129,7 @@ class Bench:
                 return
             patches = sum(1 for e in rec.edits if e.get("embeds") and e["embeds"][0].get("title") == "Generating…")
             acked = self.h.acked.get(rec.token, (done, None))[0]
-            result.jobs.append(Job(rid, self.cog.edits.get(rid, 0), patches, done - acked))
+            result.jobs.append(Job(rid, courier.edits.get(rid, 0), patches, done - acked))
 
         try:
             tasks = []
@@ -137,5 +138,5 @@ class Bench:
                 await asyncio.sleep(0.15)
             await asyncio.gather(*tasks)
         finally:
-            self.cog.edit_interval, self.cog.poll_interval, self.worker.delay = saved
+            courier.edit_interval, courier.poll_interval, self.worker.delay = saved
         return result

@@ -72,7 +72,7 @@ def report(args: argparse.Namespace, sizes: Sizes, acks: list[AckResult], edits:
     rows.append(["all", f"{total:,}", f"{total / elapsed:,.0f}/s" if elapsed > 0 else "n/a", "", ""])
     print(table(rows, ["request", "count", "rate", "p50 ms", "p99 ms"]))
     print()
-    print(f"(2) progress edits per job: cog.edit_interval = cog.poll_interval = {EDIT_INTERVAL} s (default 5 s), "
+    print(f"(2) progress edits per job: edit_interval = poll_interval = {EDIT_INTERVAL} s (default 5 s), "
           f"the fake worker serves each job {EDIT_WORKER_DELAY} s after popping it")
     rows = []
     for e in edits:
@@ -98,7 +98,7 @@ def report(args: argparse.Namespace, sizes: Sizes, acks: list[AckResult], edits:
         "arrival to last image posted; CPU: % of one core (bot = this whole process: bot, core, API, SQLite), "
         "machine: % of all cores",
         "full GCs: generation-2 collections during the window; each one stops the loop for its duration",
-        "edits: the cog edits the progress message only when its text changes and at most every edit_interval; "
+        "edits: the bot edits the progress message only when its text changes and at most every edit_interval; "
         "'interval cap' = 1 + floor(ack->result / edit_interval), the most the interval alone would allow",
     ]
     if args.quick:

@@ -13,7 +13,7 @@ A fake GPU worker task in the same loop serves the bot's jobs over HTTP (pop, up
     posted, so the moment `h.slash` returns is NOT used. Measured twice in the same run: with the core idle (only
     the bot's own worker polling) and with the core under load.
 (2) Progress edits per job: a few /generate jobs that the fake worker takes EDIT_WORKER_DELAY seconds to serve,
-    with the cog's edit/poll intervals shortened so edits can happen; counts from `GenerateCog.edits` (checked
+    with the edit/poll intervals shortened so edits can happen; counts from `bot.deliveries.edits` (checked
     against the PATCHes the harness captured).
 
 Load: by default a separate process (this file with `--load-generator`) hammers the API with keep-alive aiohttp

@@ -11,6 +11,7 @@ from horde_core.config import AppConfig
 from horde_core.service import HordeService
 
 from . import settings as guild_settings
+from .deliveries import Deliveries
 from .errors import on_tree_error
 from .i18n import HordeTranslator
 
@@ -40,11 +41,13 @@ class HordeBot(commands.Bot):
         self.sync_commands = sync_commands
         self.extensions_to_load = extensions
         self.tree.on_error = on_tree_error
+        self.deliveries = Deliveries(self)  # every result owed to a member, followed from the database
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(HordeTranslator())
         for name in self.extensions_to_load:
             await self.load_extension(name)
+        await self.deliveries.start()  # carry on with what the previous process had not delivered
         if self.sync_commands:
             guild_id = self.config.bot.dev_guild_id
             if guild_id:
@@ -55,6 +58,10 @@ class HordeBot(commands.Bot):
             else:
                 synced = await self.tree.sync()
                 log.info("synced %d commands globally (may take up to an hour to appear)", len(synced))
+
+    async def close(self) -> None:
+        await self.deliveries.stop()  # hand open deliveries back at once: the next process resumes them
+        await super().close()
 
     async def guild_settings(self, guild_id: int | None) -> guild_settings.GuildSettings:
         return await guild_settings.load(self.service, guild_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import discord
@@ -69,8 +70,17 @@ def explain(error: BaseException, interaction: discord.Interaction | None = None
     return say("Something went wrong on our side; it has been logged. Please try again.")
 
 
+async def answer_privately(interaction: discord.Interaction, error: BaseException) -> None:
+    """A refusal or failure after a deferral: the "thinking…" goes (a public one would otherwise turn into a public
+    answer, since the first follow-up replaces it), and the member alone reads why and what to do."""
+    if interaction.response.type == discord.InteractionResponseType.deferred_channel_message:
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+    await reply_private(interaction, explain(error, interaction))
+
+
 async def on_tree_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
     try:
-        await reply_private(interaction, explain(error, interaction))
+        await answer_privately(interaction, error)
     except discord.HTTPException:
         log.exception("could not tell the member about an error")

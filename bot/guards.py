@@ -6,14 +6,21 @@ refused with one sentence that says what the member can do instead.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import Any
 
 import discord
 
-from bot.errors import explain, reply_private
+from bot.errors import answer_privately
 from bot.settings import GuildSettings
+
+BLANK_PROMPT = ("Your prompt is empty (spaces only). Write what you want, then send the command again; "
+                "nothing was charged.")
+
+
+def blank(text: str | None) -> bool:
+    """Discord counts spaces as text, so a prompt of spaces passes its length check; it asks for nothing."""
+    return not (text or "").strip()
 
 
 def channel_allows_nsfw(channel: Any) -> bool:
@@ -58,7 +65,6 @@ def refusal(settings: GuildSettings, feature: str, what: str, channel: Any,
 
 
 async def refuse_after_defer(interaction: discord.Interaction, error: BaseException) -> None:
-    """A public "thinking…" must not stay behind a refusal: remove it, then answer privately."""
-    with contextlib.suppress(discord.HTTPException):
-        await interaction.delete_original_response()
-    await reply_private(interaction, explain(error, interaction))
+    """A public "thinking…" must not stay behind a refusal or an error: remove it, then answer privately (an
+    unexpected error is logged and answered with "something went wrong")."""
+    await answer_privately(interaction, error)

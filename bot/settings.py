@@ -100,6 +100,9 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
             choices=("age_restricted", "never")),
     Setting("blocked_words", "", "Words members may not use in prompts, comma-separated (refused before anything "
             "is queued, so they never reach a worker or the upstream horde)."),
+    Setting("long_queues", "wait", "A request still queued when Discord stops letting the bot edit its reply (15 min): "
+            "wait, and post the result in the channel when done; or cancel it and refund the kudos.",
+            choices=("wait", "cancel")),
     Setting("daily_images", 0, "Images a member may generate per day (0: no limit); roles may get more with "
             "/settings quotas.", 0, 100_000),
     # The core enforces max_in_flight, daily_images and role_quotas where requests are accepted

@@ -74,6 +74,8 @@ class CoreSettings(_Section):
     interrogation_job_ttl: int = 180
     request_expiry: int = 1200
     image_retention: int = 7200
+    # Days a result no Discord channel or DM could take is kept for its member to fetch (/account), images too.
+    undelivered_retention_days: int = 7
     max_job_faults: int = 2
     max_form_attempts: int = 3
     # Flood control: interrogation requests waiting at once, per user and per client agent.

@@ -16,6 +16,8 @@ from bot import role_rules
 from bot.errors import UserFacingError
 from bot.i18n import tr
 
+from ._undelivered import buttons, listing
+
 
 def _base_url(bot: Any) -> str:
     return f"{bot.service.public_url}/api/"
@@ -74,6 +76,12 @@ class AccountCog(commands.Cog):
             embed.add_field(name=tr(interaction, "Roles earned"), value=earned or tr(interaction, "none yet"),
                             inline=False)
         embed.set_footer(text=tr(interaction, "Horde user {name}", name=info.username))
+        undelivered = await self.bot.service.undelivered(user.id)
+        if undelivered:
+            embed.add_field(name=tr(interaction, "Undelivered results"), value=listing(interaction, undelivered),
+                            inline=False)
+            await interaction.response.send_message(embed=embed, view=buttons(interaction, undelivered), ephemeral=True)
+            return
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     async def _roles_earned(self, interaction: discord.Interaction) -> str | None:

@@ -2,7 +2,8 @@
 
 The bot recognises its chat threads after a restart without any table of its own: Discord remembers
 who started a thread (its owner is the bot) and the thread's starter message is the bot's opening
-message, whose footer carries a marker and the model (see `_history.footer`).
+message, whose footer carries a marker and the model (see `_history.footer`). Answers are owed like any
+result: queued with a note of where they go, and delivered by the courier (see `_delivery.py`).
 """
 
 from __future__ import annotations
@@ -18,21 +19,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import UserFacingError, explain
-from bot.guards import blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
+from bot.errors import UserFacingError, explain, reply_private
+from bot.guards import BLANK_PROMPT, blank, blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
-from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
-from horde_core.service import HordeError
+from horde_core.service import DeliverySpec, HordeError
 from horde_core.service.schemas import TextRequestSpec
 
+from ._delivery import CHAT, REPLY, ChatAnswers, Opening, notice_embed
 from ._history import (
     ANSWER_TOKENS,
     Turn,
     build_prompt,
-    chunks,
-    clean_answer,
     context_limits,
-    footer,
     model_from_footer,
     speaker_name,
     stop_sequences,
@@ -43,15 +41,6 @@ HISTORY_LIMIT = 100  # one page of Discord history; the context window is usuall
 CHAT_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 # The context asked of an upstream horde's text workers, whose limits we do not see: most take 2048.
 UPSTREAM_CONTEXT = 2048
-
-
-@dataclass(frozen=True, slots=True)
-class Opening:
-    """What a chat thread's starter message says: who asked what, of which model."""
-
-    asker: str
-    prompt: str
-    model: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +61,17 @@ class ChatCog(commands.Cog, name="Chat"):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
         self.service = bot.service
-        self.timeout = min(float(bot.config.core.request_expiry), INTERACTION_DEADLINE)
-        self.jobs = FinishedJobs(self.service)
+        self.deliveries = bot.deliveries
         self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # per thread: its lock and how many wait on it
 
+    async def cog_load(self) -> None:
+        answers = ChatAnswers(self.service)
+        self.deliveries.register(CHAT, answers)
+        self.deliveries.register(REPLY, answers)
+
     async def cog_unload(self) -> None:
-        self.jobs.close()
+        self.deliveries.unregister(CHAT)
+        self.deliveries.unregister(REPLY)
 
     async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         models = [m for m in await self.service.models_status("text") if current.lower() in m.name.lower()]
@@ -90,13 +84,17 @@ class ChatCog(commands.Cog, name="Chat"):
     @app_commands.autocomplete(model=_models)
     async def chat(self, interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 1000],
                    model: str | None = None) -> None:
-        await interaction.response.defer(thinking=True)
+        if blank(prompt):
+            await reply_private(interaction, BLANK_PROMPT)  # before anything public or paid
+            return
+        ack = await interaction.response.defer(thinking=True)
         try:
-            await self._start(interaction, prompt, model)
-        except (UserFacingError, HordeError) as exc:
+            await self._start(interaction, prompt, model, getattr(ack, "message_id", None))
+        except Exception as exc:  # after the public deferral, every refusal and failure ends privately
             await refuse_after_defer(interaction, exc)
 
-    async def _start(self, interaction: discord.Interaction, prompt: str, model: str | None) -> None:
+    async def _start(self, interaction: discord.Interaction, prompt: str, model: str | None,
+                     reply: int | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
         why = refusal(settings, "chat", "Chat", interaction.channel, interaction.channel_id)
         if why:
@@ -107,35 +105,15 @@ class ChatCog(commands.Cog, name="Chat"):
         asker = speaker_name(interaction.user.display_name)
         bot_name = self._bot_name(interaction.guild)
         chosen, context, length = await self._limits(model)
-        answer = await self._ask(Ask(
+        stops = stop_sequences([asker], bot_name)
+        deliver = await self.deliveries.spec(interaction, CHAT, reply=reply, long_queues=settings["long_queues"],
+                                             context={"opening": Opening(asker, prompt, chosen).context(),
+                                                      "stops": stops, "summary": prompt[:80]})
+        await self._ask(Ask(
             member=interaction.user, guild_id=interaction.guild_id,
             prompt=build_prompt([Turn(asker, prompt)], bot_name, context - length), model=chosen,
-            context=context, length=length, stops=stop_sequences([asker], bot_name),
-            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(interaction.channel)))
-        await self._deliver(interaction, Opening(asker, prompt, chosen), chunks(answer))
-
-    async def _deliver(self, interaction: discord.Interaction, opening: Opening, parts: list[str]) -> None:
-        """The reply opens a thread holding the answer; where no thread can be made, the reply holds it."""
-        embed = discord.Embed(description=opening.prompt, colour=discord.Colour.blurple())
-        embed.set_author(name=opening.asker)
-        perms = interaction.app_permissions
-        if (isinstance(interaction.channel, discord.TextChannel) and perms.create_public_threads
-                and perms.send_messages_in_threads):
-            embed.set_footer(text=footer(opening.model, continues=True))
-            starter = await interaction.edit_original_response(embed=embed)
-            try:
-                thread = await starter.create_thread(name=_thread_name(opening.prompt), auto_archive_duration=1440)
-            except discord.HTTPException:
-                log.info("could not start a chat thread in %s; answering in the reply", interaction.channel_id)
-            else:
-                for part in parts:
-                    await thread.send(part, allowed_mentions=discord.AllowedMentions.none())
-                return
-        embed.set_footer(text=footer(opening.model, continues=False))
-        await interaction.edit_original_response(content=parts[0], embed=embed,
-                                                 allowed_mentions=discord.AllowedMentions.none())
-        for part in parts[1:]:
-            await interaction.followup.send(part, allowed_mentions=discord.AllowedMentions.none())
+            context=context, length=length, stops=stops,
+            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(interaction.channel)), deliver)
 
     # --- follow-ups: plain messages in a chat thread ----------------------------------------------
 
@@ -152,12 +130,9 @@ class ChatCog(commands.Cog, name="Chat"):
         async with self._one_at_a_time(thread.id):
             try:
                 async with thread.typing():
-                    answer = await self._follow_up(message, thread, opening)
+                    await self._follow_up(message, thread, opening)
             except (UserFacingError, HordeError) as exc:
                 await self._notice(message, explain(exc))
-                return
-            for part in chunks(answer):
-                await thread.send(part, allowed_mentions=discord.AllowedMentions.none())
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(self, thread_id: int) -> AsyncIterator[None]:
@@ -190,7 +165,7 @@ class ChatCog(commands.Cog, name="Chat"):
             return None
         return Opening(embed.author.name or "Member", embed.description or "", model)
 
-    async def _follow_up(self, message: discord.Message, thread: discord.Thread, opening: Opening) -> str:
+    async def _follow_up(self, message: discord.Message, thread: discord.Thread, opening: Opening) -> None:
         settings = await self.bot.guild_settings(thread.guild.id)
         why = refusal(settings, "chat", "Chat", thread)
         if why:
@@ -210,16 +185,18 @@ class ChatCog(commands.Cog, name="Chat"):
                 turns.append(Turn(speaker_name(past.author.display_name), past.clean_content))
         model, context, length = await self._limits(opening.model)
         speakers = [t.speaker for t in turns if t.speaker != bot_name]
-        return await self._ask(Ask(
+        stops = stop_sequences(speakers, bot_name)
+        deliver = self.deliveries.spec_for_message(message, REPLY, {"stops": stops, "mention": False,
+                                                                    "summary": message.content[:80]})
+        await self._ask(Ask(
             member=message.author, guild_id=thread.guild.id, prompt=build_prompt(turns, bot_name, context - length),
-            model=model, context=context, length=length, stops=stop_sequences(speakers, bot_name),
-            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(thread)))
+            model=model, context=context, length=length, stops=stops,
+            nsfw=settings["nsfw"] == "age_restricted" and channel_allows_nsfw(thread)), deliver)
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """Refusals in a thread cannot be private; as an embed without text they stay out of the history."""
-        embed = discord.Embed(description=text, colour=discord.Colour.red())
         try:
-            await message.reply(embed=embed, mention_author=False)
+            await message.reply(embed=notice_embed(text), mention_author=False)
         except discord.HTTPException:
             log.exception("could not tell a member why their chat message got no answer")
 
@@ -252,8 +229,8 @@ class ChatCog(commands.Cog, name="Chat"):
             raise unserved
         return model, *limits
 
-    async def _ask(self, ask: Ask) -> str:
-        """Submit in the member's name, wait for the worker (woken by the core), return the cleaned answer."""
+    async def _ask(self, ask: Ask, deliver: DeliverySpec) -> None:
+        """Submit in the member's name with the note of where the answer goes, then follow it to delivery."""
         user = await self.bot.member_user(ask.member)
         spec = TextRequestSpec.model_validate({
             "prompt": ask.prompt, "models": [ask.model], "nsfw": ask.nsfw,
@@ -261,31 +238,11 @@ class ChatCog(commands.Cog, name="Chat"):
                        "stop_sequence": ask.stops},
             "proxied_account": proxied_account(ask.guild_id, ask.member.id)})
         try:
-            accepted = await self.service.request_text(user, spec, client_agent=CLIENT_AGENT)
+            accepted = await self.service.request_text(user, spec, client_agent=CLIENT_AGENT, deliver=deliver)
         except HordeError as exc:
             if exc.rc == "KudosUpfront":
                 raise UserFacingError(f"{exc.message} Earn kudos by attaching a worker (`/worker key`), or pick "
                                       "a model with a smaller context (it costs less).") from exc
             raise
-        rid = accepted.id
-        assert rid is not None
-
-        async def finished() -> bool:
-            return (await self.service.check(rid, "text")).done
-
-        if not await self.jobs.until(rid, finished, self.timeout):
-            await self.service.cancel(rid, "text")
-            raise UserFacingError(f"No text worker answered within {self.timeout / 60:.0f} minutes; unused kudos "
-                                  "were refunded. Try again later, or pick another model.")
-        status = await self.service.status(rid, "text")
-        answers = [g.text for g in status.generations if not g.censored]
-        if not status.generations:
-            raise UserFacingError("The text workers that tried this failed; your kudos were refunded. Try again.")
-        if not answers:
-            raise UserFacingError("The worker withheld its answer as against its rules. Try saying it differently.")
-        return clean_answer(answers[0], ask.stops) or "…"
-
-
-def _thread_name(prompt: str) -> str:
-    text = " ".join(prompt.split())
-    return "💬 " + (text[:90] + "…" if len(text) > 90 else text)
+        assert accepted.id is not None
+        await self.deliveries.deliver(accepted.id)

@@ -1,7 +1,8 @@
 """Describe image: alt text for an image, written by an alchemist worker, from a slash command or a message.
 
 The caption is offered as alt text because that is what most members want it for: making an image
-readable for people using screen readers. Guilds that want it also get an NSFW verdict.
+readable for people using screen readers. Guilds that want it also get an NSFW verdict. The answer is owed
+like any result: queued with a note of where it goes, delivered by the courier (see `_delivery.py`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ from discord.ext import commands
 from bot.errors import UserFacingError, explain, reply_private
 from bot.guards import refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
-from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
-from horde_core.service import HordeError
 from horde_core.service.schemas import AlchemyRequestSpec
 
+from ._delivery import FEATURE, Descriptions
+
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
-FINISHED = frozenset({"done", "faulted", "cancelled"})
-ALT_TEXT_HINT = ("-# Paste it as the image's description (alt text) so people using screen readers know what it "
-                 "shows.")
 
 
 def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
@@ -41,30 +39,21 @@ def pick_image(attachments: Sequence[discord.Attachment]) -> discord.Attachment:
     return small[0]
 
 
-def answer_text(caption: str, nsfw: bool | None, checked: bool) -> str:
-    lines = [f"Alt text: {caption}"]
-    if checked:
-        verdict = {True: "likely NSFW", False: "looks safe", None: "not available right now"}[nsfw]
-        lines.append(f"NSFW check: {verdict}")
-    lines.append(ALT_TEXT_HINT)
-    return "\n".join(lines)
-
-
 class DescribeCog(commands.Cog, name="Describe"):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
         self.service = bot.service
-        self.timeout = min(float(bot.config.core.request_expiry), INTERACTION_DEADLINE)
-        self.jobs = FinishedJobs(self.service)
+        self.deliveries = bot.deliveries
         # Context menus cannot be declared inside a cog class; this one is added and removed with the cog.
         self.menu = app_commands.ContextMenu(name="Describe image", callback=self.describe_message)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
+        self.deliveries.register(FEATURE, Descriptions(self.service))
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
-        self.jobs.close()
+        self.deliveries.unregister(FEATURE)
 
     @app_commands.command(name="describe", description="Alt text for an image, written by an AI worker")
     @app_commands.describe(image="The image to describe", public="Show the answer to everyone (default: only you)")
@@ -82,18 +71,17 @@ class DescribeCog(commands.Cog, name="Describe"):
         except UserFacingError as exc:
             await reply_private(interaction, str(exc))
             return
-        await interaction.response.defer(thinking=True, ephemeral=not public)
+        ack = await interaction.response.defer(thinking=True, ephemeral=not public)
         try:
-            text = await self._describe(interaction, image)
-        except (UserFacingError, HordeError) as exc:
+            await self._describe(interaction, image, public, getattr(ack, "message_id", None))
+        except Exception as exc:  # after the deferral, every refusal and failure ends privately
             if public:
                 await refuse_after_defer(interaction, exc)
             else:
                 await interaction.edit_original_response(content=explain(exc))
-            return
-        await interaction.edit_original_response(content=text, allowed_mentions=discord.AllowedMentions.none())
 
-    async def _describe(self, interaction: discord.Interaction, image: discord.Attachment) -> str:
+    async def _describe(self, interaction: discord.Interaction, image: discord.Attachment, public: bool,
+                        reply: int | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
         why = refusal(settings, "describe", "Describing images", interaction.channel, interaction.channel_id)
         if why:
@@ -111,21 +99,9 @@ class DescribeCog(commands.Cog, name="Describe"):
             "forms": [{"name": form} for form in forms], "source_image": source,
             "proxied_account": proxied_account(interaction.guild_id, interaction.user.id)})
         user = await self.bot.member_user(interaction.user)
-        rid = await self.service.request_interrogation(user, spec, client_agent=CLIENT_AGENT)
+        deliver = await self.deliveries.spec(interaction, FEATURE, reply=reply, long_queues=settings["long_queues"],
+                                             private=not public,
+                                             context={"checked": checked, "summary": image.filename[:80]})
+        rid = await self.service.request_interrogation(user, spec, client_agent=CLIENT_AGENT, deliver=deliver)
+        await self.deliveries.deliver(rid)
 
-        async def finished() -> bool:
-            status = await self.service.interrogation_status(rid)
-            return all(f.state in FINISHED for f in status.forms)
-
-        if not await self.jobs.until(rid, finished, self.timeout):
-            await self.service.cancel_interrogation(rid)
-            raise UserFacingError(f"No alchemist described the image within {self.timeout / 60:.0f} minutes; "
-                                  "unused kudos were refunded. Try again later.")
-        results = {f.form: (f.result or {}).get(f.form) for f in (await self.service.interrogation_status(rid)).forms
-                   if f.state == "done"}
-        caption = str(results.get("caption") or "").strip()
-        if not caption:
-            raise UserFacingError("The alchemist could not describe this image; your kudos were refunded. "
-                                  "Try again later.")
-        nsfw = results.get("nsfw")
-        return answer_text(caption, bool(nsfw) if nsfw is not None else None, checked)

@@ -1,9 +1,12 @@
-"""/generate: defer at once, queue in the core, show progress, post the result with its buttons."""
+"""/generate: defer at once, queue in the core with a note of where the result goes, let the courier deliver it.
+
+The command only validates, prices and queues; `_delivery.GenerateResults` renders progress and results, and
+the courier (bot/deliveries.py) shows them wherever they can still reach the member, across restarts.
+"""
 
 from __future__ import annotations
 
 import base64
-import io
 import logging
 import time
 from typing import Any
@@ -13,43 +16,34 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError, reply_private
-from bot.guards import blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
+from bot.guards import BLANK_PROMPT, blank, blocked_word, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.members import CLIENT_AGENT, proxied_account
-from bot.waiting import INTERACTION_DEADLINE, FinishedJobs
-from horde_core.service import HordeError, Progress, RequestStatus
 from horde_core.service.schemas import ImageRequestSpec
 
+from ._delivery import GenerateResults
 from ._options import SAMPLERS, SIZES, GenerateOptions, build_request
-from ._views import progress_view, result_view, retry_view
 
 log = logging.getLogger(__name__)
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
+FEATURE = "generate"
 
 
-def progress_embed(progress: Progress, cost: int, workers: int) -> discord.Embed:
-    embed = discord.Embed(title="Generating…", colour=discord.Colour.orange())
-    if progress.waiting and not progress.processing:
-        embed.description = f"In the queue at position **{progress.queue_position + 1}**."
-    else:
-        embed.description = f"**{progress.processing}** being drawn, **{progress.finished}** done."
-    embed.add_field(name="ETA", value=f"~{progress.wait_time} s")
-    embed.add_field(name="Workers available", value=str(workers) if progress.is_possible else "none right now")
-    embed.add_field(name="Cost", value=f"{cost} kudos")
-    return embed
+def _reply_id(ack: Any) -> int | None:
+    """The deferred reply's message id, as the interaction callback reported it."""
+    return getattr(ack, "message_id", None)
 
 
 class GenerateCog(commands.Cog, name="Generate"):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
         self.service = bot.service
-        self.edit_interval = 5.0  # Discord-friendly: progress is edited at most this often
-        self.poll_interval = 5.0
-        self.timeout = float(bot.config.core.request_expiry)
-        self.edits: dict[str, int] = {}  # progress edits per request (measured by the benchmark)
-        self.finished = FinishedJobs(self.service)
+        self.deliveries = bot.deliveries
+
+    async def cog_load(self) -> None:
+        self.deliveries.register(FEATURE, GenerateResults(self.service))
 
     async def cog_unload(self) -> None:
-        self.finished.close()
+        self.deliveries.unregister(FEATURE)
 
     async def _models(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         models = await self.service.models_status("image")
@@ -75,21 +69,25 @@ class GenerateCog(commands.Cog, name="Generate"):
                        guidance: app_commands.Range[float, 0.0, 30.0] | None = None, sampler: str | None = None,
                        source: discord.Attachment | None = None,
                        strength: app_commands.Range[float, 0.01, 1.0] | None = None, share: bool = False) -> None:
-        await interaction.response.defer(thinking=True)
+        if blank(prompt):
+            await reply_private(interaction, BLANK_PROMPT)  # before anything public or paid
+            return
+        ack = await interaction.response.defer(thinking=True)
         opts = GenerateOptions(prompt=prompt, negative=negative or "", model=model or "", size=size or "square",
                                steps=steps, images=images, seed=(seed or "")[:32], guidance=guidance,
                                sampler=sampler, strength=strength, share=share)
-        await self._guarded(interaction, self._start(interaction, opts, source))
+        await self._guarded(interaction, self._start(interaction, opts, source, _reply_id(ack)))
 
     async def _guarded(self, interaction: discord.Interaction, work: Any) -> None:
-        """Refusals after the deferral replace the public "thinking…" with a private answer."""
+        """Whatever goes wrong after the public deferral ends privately: the "thinking…" goes, the member reads
+        why (unexpected errors are logged). Once the request is queued, the courier owns the reply."""
         try:
             await work
-        except (UserFacingError, HordeError) as exc:
+        except Exception as exc:
             await refuse_after_defer(interaction, exc)
 
     async def _start(self, interaction: discord.Interaction, opts: GenerateOptions,
-                     source: discord.Attachment | None) -> None:
+                     source: discord.Attachment | None, reply: int | None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
         refused = refusal(settings, "generate", "Image generation", interaction.channel, interaction.channel_id)
         if refused:
@@ -105,9 +103,11 @@ class GenerateCog(commands.Cog, name="Generate"):
         nsfw = settings["nsfw"] == "age_restricted" and channel_allows_nsfw(interaction.channel)
         request = build_request(opts, settings, nsfw_allowed=nsfw, source_b64=source_b64,
                                 proxied_account=proxied_account(interaction.guild_id, interaction.user.id))
-        await self._submit(interaction, request, settings)
+        await self._submit(interaction, request, settings, reply)
 
-    async def _submit(self, interaction: discord.Interaction, request: dict[str, Any], settings: Any) -> None:
+    async def _submit(self, interaction: discord.Interaction, request: dict[str, Any], settings: Any,
+                      reply: int | None) -> None:
+        """Check the guild's limits, then queue the request and the note of where its result goes, and follow it."""
         user = await self.bot.member_user(interaction.user)
         n = request["params"].get("n", 1)
         if settings["daily_images"]:
@@ -121,76 +121,25 @@ class GenerateCog(commands.Cog, name="Generate"):
             offer = ", ".join(sorted(m for m, c in served.items() if c)) or "none at the moment"
             raise UserFacingError(f"No worker serves `{models[0]}` right now. Models being served: {offer}.")
         spec = ImageRequestSpec.model_validate(request)
-        accepted = await self.service.request_images(user, spec, client_agent=CLIENT_AGENT)
+        deliver = await self.deliveries.spec(interaction, FEATURE, reply=reply, long_queues=settings["long_queues"],
+                                             context={"requester": interaction.user.display_name,
+                                                      "summary": request["prompt"].split(" ### ")[0][:80]})
+        accepted = await self.service.request_images(user, spec, client_agent=CLIENT_AGENT, deliver=deliver)
         assert accepted.id is not None
-        await self._follow(interaction, accepted.id, accepted.kudos, interaction.user.id)
-
-    async def _follow(self, interaction: discord.Interaction, rid: str, cost: int, user_id: int) -> None:
-        """Show progress (edited at most every `edit_interval` s) until the core says the request is done."""
-        self.finished.poll_interval = self.poll_interval
-        shown: dict[str, Any] = {"embed": None, "at": float("-inf")}
-
-        async def done() -> bool:
-            progress = await self.service.check(rid)
-            if progress.done:
-                return True
-            workers = sum(m.count for m in await self.service.models_status("image"))
-            embed = progress_embed(progress, cost, workers)
-            if embed.to_dict() != shown["embed"] and time.monotonic() - shown["at"] >= self.edit_interval:
-                await interaction.edit_original_response(embed=embed, view=progress_view(rid, user_id))
-                self.edits[rid] = self.edits.get(rid, 0) + 1
-                shown.update(embed=embed.to_dict(), at=time.monotonic())
-            return False
-
-        if not await self.finished.until(rid, done, min(self.timeout, INTERACTION_DEADLINE)):
-            await self.service.cancel(rid)
-            await interaction.edit_original_response(
-                content="No worker finished this in time; unused kudos were refunded. Retry?",
-                embed=None, view=retry_view(rid))
-            return
-        await self._post_result(interaction, rid, user_id, await self.service.status(rid))
-
-    async def _post_result(self, interaction: discord.Interaction, rid: str, user_id: int,
-                           status: RequestStatus) -> None:
-        gens = status.generations
-        if not gens:
-            reason = "was cancelled" if not status.progress.faulted else "failed on every worker that tried"
-            await interaction.edit_original_response(content=f"This request {reason}; unused kudos were refunded.",
-                                                     embed=None, view=retry_view(rid))
-            return
-        outline = await self.service.request_outline(rid)
-        files = []
-        for index, g in enumerate(gens):
-            data = await self.service.image_bytes(g.id) or b""
-            files.append(discord.File(io.BytesIO(data), filename=f"hordebot-{index + 1}.webp", spoiler=g.censored))
-        prompt = outline["prompt"]
-        embed = discord.Embed(title="Done", description=prompt[:4000], colour=discord.Colour.green())
-        embed.add_field(name="Model", value=", ".join(sorted({g.model for g in gens})) or "any")
-        embed.add_field(name="Seed", value=", ".join(g.seed for g in gens))
-        embed.add_field(name="Worker", value=", ".join(sorted({g.worker_name for g in gens})))
-        embed.add_field(name="Kudos", value=str(status.progress.kudos))
-        censored = sum(g.censored for g in gens)
-        if censored:
-            why = ("this channel is not age-restricted, so NSFW results are blocked" if outline["censor_nsfw"]
-                   else "the worker's safety check flagged them")
-            embed.add_field(name="Censored", value=f"{censored} of {len(gens)} images were censored: {why}.",
-                            inline=False)
-        embed.set_footer(text=f"Requested by {interaction.user.display_name}")
-        await interaction.edit_original_response(content=None, embed=embed, attachments=files,
-                                                 view=result_view(rid, user_id, [g.id for g in gens]))
+        await self.deliveries.deliver(accepted.id)
 
     # --- button actions (called by the DynamicItems in _views.py) -------------------------
 
     async def cancel(self, interaction: discord.Interaction, rid: str) -> None:
         await self.service.cancel(rid)
-        self.finished.wake(rid)
+        self.deliveries.wake(rid)
         await reply_private(interaction, "Cancelled. Kudos for images not yet started were refunded.")
 
     async def reroll(self, interaction: discord.Interaction, rid: str, *, keep_seed: bool) -> None:
-        await interaction.response.defer(thinking=True)
-        await self._guarded(interaction, self._again(interaction, rid, keep_seed=keep_seed))
+        ack = await interaction.response.defer(thinking=True)
+        await self._guarded(interaction, self._again(interaction, rid, _reply_id(ack), keep_seed=keep_seed))
 
-    async def _again(self, interaction: discord.Interaction, rid: str, *, keep_seed: bool) -> None:
+    async def _again(self, interaction: discord.Interaction, rid: str, reply: int | None, *, keep_seed: bool) -> None:
         outline = await self.service.request_outline(rid)
         settings = await self.bot.guild_settings(interaction.guild_id)
         params = {k: v for k, v in outline["params"].items() if keep_seed or k != "seed"}
@@ -199,13 +148,13 @@ class GenerateCog(commands.Cog, name="Generate"):
         request = {"prompt": outline["prompt"], "params": params, "models": outline["models"], "nsfw": nsfw,
                    "censor_nsfw": not nsfw, "shared": outline["shared"], "replacement_filter": False,
                    "proxied_account": proxied_account(interaction.guild_id, interaction.user.id)}
-        await self._submit(interaction, request, settings)
+        await self._submit(interaction, request, settings, reply)
 
     async def vary(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
-        await interaction.response.defer(thinking=True)
-        await self._guarded(interaction, self._vary(interaction, job_id, index))
+        ack = await interaction.response.defer(thinking=True)
+        await self._guarded(interaction, self._vary(interaction, job_id, index, _reply_id(ack)))
 
-    async def _vary(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
+    async def _vary(self, interaction: discord.Interaction, job_id: str, index: int, reply: int | None) -> None:
         outline, data = await self.service.job_outline(job_id)
         if data is None and interaction.message is not None and index < len(interaction.message.attachments):
             data = await interaction.message.attachments[index].read()
@@ -219,4 +168,4 @@ class GenerateCog(commands.Cog, name="Generate"):
                    "censor_nsfw": not nsfw, "replacement_filter": False,
                    "source_image": base64.b64encode(data).decode(), "source_processing": "img2img",
                    "proxied_account": proxied_account(interaction.guild_id, interaction.user.id)}
-        await self._submit(interaction, request, settings)
+        await self._submit(interaction, request, settings, reply)

@@ -3,6 +3,7 @@
 from horde_core.models.abuse import ModerationEntry, Penalty, Strike
 from horde_core.models.base import Base, metadata
 from horde_core.models.communities import CommunitySettings, SettingsChange
+from horde_core.models.deliveries import Delivery
 from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
@@ -21,6 +22,7 @@ __all__ = [
     "CatalogueEntry",
     "CommunitySettings",
     "DatasetImage",
+    "Delivery",
     "Favourite",
     "Gift",
     "Identity",

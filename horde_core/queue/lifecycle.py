@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from horde_core.models import Favourite, Job, Request, Worker
+from horde_core.models import Delivery, Favourite, Job, Request, Worker
 from horde_core.queue.states import (
     ACTIVE,
     CANCELLED,
@@ -30,6 +30,8 @@ _jobs = Job.__table__
 _requests = Request.__table__
 J = _jobs.c
 R = _requests.c
+# A result a client still owes its member (or could not post anywhere) keeps its images until it is handed over.
+_OWED = exists().where(Delivery.__table__.c.request_id == R.id)
 
 
 # The statements on the hot paths (accept, pop, submit, check) are built once, with bind parameters:
@@ -194,7 +196,8 @@ async def prunable_images(conn: AsyncConnection, now: float, retention: float,
     # Shared images are the rating pool's and the open dataset's, favourites their owners': they are kept.
     starred = exists().where(Favourite.__table__.c.job_id == J.id)
     rows = await conn.execute(select(J.id, J.image_key).join(_requests, R.id == J.request_id)
-                              .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False), ~starred)
+                              .where(J.pruned.is_(False), J.image_key != "", old, R.shared.is_(False), ~starred,
+                                     ~_OWED)
                               .limit(limit))
     return [(r.id, r.image_key) for r in rows]
 
@@ -218,5 +221,5 @@ async def mark_pruned(conn: AsyncConnection, job_ids: list[str], now: float, ret
     if job_ids:
         await conn.execute(update(_jobs).where(J.id.in_(job_ids)).values(pruned=True))
     await conn.execute(update(_requests).where(
-        R.state.in_(["done", "cancelled", "faulted"]), R.finished_at < now - retention)
+        R.state.in_(["done", "cancelled", "faulted"]), R.finished_at < now - retention, ~_OWED)
         .values(state=REQ_PRUNED))

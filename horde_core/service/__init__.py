@@ -6,6 +6,7 @@ from horde_core.users.repo import UserRow
 from .alchemy import AlchemyMixin
 from .catalogue import CatalogueIndexes, CatalogueMixin, Compatibility
 from .datasets import DatasetMixin
+from .deliveries import DeliveriesMixin, Delivery, DeliverySpec
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -34,7 +35,7 @@ from .web_account import WebAccountMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
-                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin):
+                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -46,6 +47,8 @@ __all__ = [
     "CatalogueIndexes",
     "CatalogueItem",
     "Compatibility",
+    "Delivery",
+    "DeliverySpec",
     "FairnessRules",
     "Forbidden",
     "FormStatus",

@@ -23,6 +23,7 @@ from horde_core.reference.forms import IMAGE_FORMS, KNOWN_FORMS, is_image_form
 from horde_core.storage.images import NotAnImage, b64decode, to_webp
 from horde_core.users.repo import UserRow
 
+from .deliveries import DeliverySpec
 from .dto import AlchemyStatus, FormStatus, PoppedForm
 from .errors import BadRequest, Forbidden, TooMany
 from .generation import GenerationMixin
@@ -46,7 +47,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
     fetch_url: Fetcher | None = None
 
     async def request_interrogation(self, user: UserRow, spec: AlchemyRequestSpec, *, client_agent: str = "",
-                                    ipaddr: str = "") -> str:
+                                    ipaddr: str = "", deliver: DeliverySpec | None = None) -> str:
         core = self.config.core
         names = [f.name for f in spec.forms]
         unknown = [n for n in names if n not in KNOWN_FORMS]
@@ -81,7 +82,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             "proxied_account": (spec.proxied_account or "")[:200], "ipaddr": ipaddr[:64],
         }
         await self.store.put(request["source_image"], source)
-        await self._enqueue(user, request, jobs, total)
+        await self._enqueue(user, request, jobs, total, deliver)
         return rid
 
     async def _flood_control(self, user: UserRow, client_agent: str) -> None:

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from typing import Any
 
+from horde_core.deliveries import repo as deliveries
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
 from horde_core.queue.accept import accept
@@ -18,6 +19,7 @@ from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLE
 from horde_core.storage.images import NotAnImage, b64decode, to_webp
 from horde_core.users.repo import UserRow
 
+from .deliveries import DeliverySpec
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
 from .fairness import FairnessMixin
@@ -45,8 +47,9 @@ def parse_request_id(request_id: str) -> str:
 
 class GenerationMixin(FairnessMixin, ScreeningMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
-                             ipaddr: str = "") -> Accepted:
-        """Price, hold the kudos and queue n jobs; or only price it for a dry run."""
+                             ipaddr: str = "", deliver: DeliverySpec | None = None) -> Accepted:
+        """Price, hold the kudos and queue n jobs; or only price it for a dry run. `deliver` records where a
+        client will post the result, in the same transaction (see service/deliveries.py)."""
         core = self.config.core
         prompt = spec.prompt
         if len(prompt) > core.max_prompt_length:
@@ -104,12 +107,12 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
             await self.store.put(request["source_image"], source)
         if mask:
             await self.store.put(request["source_mask"], mask)
-        await self._enqueue(user, request, jobs, total)
+        await self._enqueue(user, request, jobs, total, deliver)
         return Accepted(rid, total, warnings)
 
     async def _enqueue(self, user: UserRow, request: dict[str, Any], jobs: list[dict[str, Any]],
-                       total: int) -> None:
-        """Concurrency check, kudos hold and insert: one transaction."""
+                       total: int, deliver: DeliverySpec | None = None) -> None:
+        """Concurrency check, kudos hold, insert and the client's delivery note: one transaction."""
         limit = self.config.core.anonymous_concurrency if user.anonymous else user.concurrency
         now = request["created_at"]
         await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"),
@@ -125,9 +128,10 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
                              f"{floor}. Earn kudos by running a worker, or lower steps, size or "
                              "images.", rc="KudosUpfront")
 
-        if self.db.dialect == "postgresql" and not await self.fairness_applies(request):
-            # One statement, one round trip (queue/accept.py); a member under their community's fairness rules
-            # takes the transaction below, which counts their requests under a lock.
+        if self.db.dialect == "postgresql" and deliver is None and not await self.fairness_applies(request):
+            # One statement, one round trip (queue/accept.py). A member under their community's fairness rules
+            # takes the transaction below (it counts their requests under a lock), and so does a request whose
+            # Discord delivery is recorded with it.
             async with self.db.autocommit() as conn:
                 accepted, active = await accept(conn, request, jobs, total, floor,
                                                 None if user.anonymous else limit, now)
@@ -142,6 +146,8 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
                 await lifecycle.insert_request(conn, request, jobs)
                 if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
                     raise too_poor()
+                if deliver is not None:
+                    await deliveries.add(conn, deliver.row(request, now))
         self.note_waiting(request["kind"])
 
     def _decode_client_image(self, data: str, field: str) -> bytes:

@@ -41,7 +41,8 @@ class ResultsMixin(ServiceBase):
         return {"request_id": row.id, "kind": row.kind, "prompt": row.prompt, "params": json.loads(row.params or "{}"),
                 "models": list(unpack(row.models)), "n": int(row.n), "nsfw": bool(row.nsfw),
                 "censor_nsfw": bool(row.censor_nsfw), "shared": bool(row.shared), "user_id": int(row.user_id),
-                "proxied_account": row.proxied_account, "img2img": bool(row.img2img)}
+                "proxied_account": row.proxied_account, "img2img": bool(row.img2img),
+                "cost": (int(row.job_cost) + int(row.job_tax)) * int(row.n)}  # what it held up front
 
     async def job_outline(self, job_id: str) -> tuple[dict[str, Any], bytes | None]:
         """The settings of the request a job belongs to, and the job's image (None once pruned). An imported

@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy import update
 
+from horde_core.deliveries import repo as deliveries
 from horde_core.ledger import pricing, settlement
 from horde_core.models import Worker
 from horde_core.queue import lifecycle
@@ -39,7 +40,8 @@ class SweepMixin(WorkMixin, MinutesMixin):
             done = {"aborted": sum(aborted.values()), "expired": await self._expire(),
                     "pruned": await self._prune(), "uptime": await self._pay_uptime(),
                     "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned(),
-                    "minutes": await self.record_minutes(aborted)}
+                    "minutes": await self.record_minutes(aborted),
+                    "undelivered_pruned": await self._prune_undelivered()}
             await self.limits.prune()
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
@@ -95,6 +97,12 @@ class SweepMixin(WorkMixin, MinutesMixin):
         before = self.clock.now() - self.config.safety.audit_retention_days * 86400
         async with self.db.transaction() as conn:
             return await safety_repo.prune_log(conn, before)
+
+    async def _prune_undelivered(self) -> int:
+        """Results no client could post are kept for their member this many days (their images too)."""
+        before = self.clock.now() - self.config.core.undelivered_retention_days * 86400
+        async with self.db.transaction() as conn:
+            return await deliveries.prune_stranded(conn, before)
 
     async def _pay_uptime(self) -> int:
         now = self.clock.now()

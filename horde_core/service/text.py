@@ -11,6 +11,7 @@ from horde_core.queue.matching import pack
 from horde_core.queue.states import ACTIVE, WAITING
 from horde_core.users.repo import UserRow
 
+from .deliveries import DeliverySpec
 from .dto import Accepted, PoppedJob
 from .errors import BadRequest, TooMany
 from .generation import GenerationMixin
@@ -20,7 +21,7 @@ from .work import WorkMixin
 
 class TextMixin(GenerationMixin, WorkMixin):
     async def request_text(self, user: UserRow, spec: TextRequestSpec, *, client_agent: str = "",
-                           ipaddr: str = "") -> Accepted:
+                           ipaddr: str = "", deliver: DeliverySpec | None = None) -> Accepted:
         core = self.config.core
         if len(spec.prompt) > core.max_text_prompt_length:
             raise BadRequest(f"Prompt is longer than {core.max_text_prompt_length} characters.",
@@ -49,7 +50,7 @@ class TextMixin(GenerationMixin, WorkMixin):
         jobs = [{"id": str(uuid.uuid4()), "request_id": rid, "kind": "text", "user_id": user.id, "state": WAITING,
                  "rank": rank, "seed": str(secrets.randbelow(2**31)), "reward": job_cost, "units": p.max_length}
                 for _ in range(p.n)]
-        await self._enqueue(user, request, jobs, total)
+        await self._enqueue(user, request, jobs, total, deliver)
         return Accepted(rid, total)
 
     async def pop_text(self, user: UserRow, spec: TextPopSpec, *, ipaddr: str = "") -> PoppedJob:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot import create_bot
+from horde_core.clock import FakeClock
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 from tests.bot.harness import DiscordHarness, make_bot
@@ -26,8 +27,8 @@ def build_bot(config: AppConfig, service: HordeService):  # type: ignore[no-unty
 
 
 @pytest.fixture
-async def h(service: HordeService, config: AppConfig) -> AsyncIterator[DiscordHarness]:
-    harness = await make_bot(build_bot(config, service), members=3)
+async def h(service: HordeService, config: AppConfig, clock: FakeClock) -> AsyncIterator[DiscordHarness]:
+    harness = await make_bot(build_bot(config, service), members=3, clock=clock)  # tokens expire on the core's clock
     try:
         yield harness
     finally:

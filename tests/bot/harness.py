@@ -64,12 +64,28 @@ __all__ = [
 EPHEMERAL = 64
 LOADING = 128
 DEFAULT_TIMEOUT = 5.0
+TOKEN_LIFETIME = 15 * 60  # Discord: an interaction token works for 15 minutes
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 _log = logging.getLogger(__name__)
 _CURRENT: contextvars.ContextVar[_Tracker | None] = contextvars.ContextVar("hordebot_harness_tracker", default=None)
 _ACTIVE: DiscordHarness | None = None
 _ORIGINAL_ADAPTER_REQUEST = AsyncWebhookAdapter.request
+
+
+class _NoSession:
+    """Stands in for the aiohttp session of a logged-in client; touching it means a request escaped the fakes."""
+
+    closed = False
+
+    async def close(self) -> None:
+        """Closing it is all a closing client does with it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"the test harness never touches the network (session.{name})")
+
+
+_NO_SESSION = _NoSession()
 
 
 class HarnessError(AssertionError):
@@ -98,7 +114,8 @@ def _discord_error(status: int, code: int, message: str) -> discord.HTTPExceptio
         return discord.NotFound(_FakeResponse(404, "Not Found"), body)
     if status == 403:
         return discord.Forbidden(_FakeResponse(403, "Forbidden"), body)
-    return discord.HTTPException(_FakeResponse(status, "Bad Request"), body)
+    reason = {401: "Unauthorized"}.get(status, "Bad Request")
+    return discord.HTTPException(_FakeResponse(status, reason), body)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -246,6 +263,8 @@ class InteractionRecord(_MessageView):
     followups: list[SentMessage] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     background_tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    dispatched_at: float | None = None  # on the harness clock, when it has one (tokens expire 15 min later)
+    bot: Any = None  # the bot that received it
 
     @property
     def _json(self) -> dict[str, Any]:  # type: ignore[override]
@@ -336,21 +355,44 @@ class _Tracker:
         elif "timeout_task_impl" not in getattr(coro, "__qualname__", ""):  # skip discord.ui view-timeout timers
             self.spawned.append(task)
 
-    async def wait(self, max_wait: float) -> None:
+    async def wait(self, max_wait: float, until: Callable[[], bool] | None = None,
+                   activity: Callable[[], asyncio.Future[None]] | None = None) -> None:
+        """Until every root task is done, or (with ``until``) until that holds, re-checked whenever ``activity``
+        (the fake Discord was called) or a root finishes; the roots still running then keep running (the caller
+        lists them as background tasks)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max_wait
         try:
             while pending := [t for t in self.roots if not t.done()]:
+                if until is not None and until():
+                    self.spawned.extend(pending)
+                    self.roots = [t for t in self.roots if t.done()]
+                    break
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     names = ", ".join(t.get_name() for t in pending)
                     raise InteractionFailed(f"{self.label}: handlers still running after {max_wait}s: {names}")
-                await asyncio.wait(pending, timeout=remaining)
+                woken = [activity()] if until is not None and activity is not None else []
+                await asyncio.wait([*pending, *woken], timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self.closed = True
         for task in self.roots:
             if not task.cancelled() and task.exception() is not None:
                 self.errors.append(task.exception())  # type: ignore[arg-type]
+
+
+def _event_of(task: asyncio.Task[Any], bot: discord.Client) -> bool:
+    """Whether the task runs one of ``bot``'s event listeners (discord.py's ``Client._run_event``)."""
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    return getattr(coro, "__name__", "") == "_run_event" and frame is not None and frame.f_locals.get("self") is bot
+
+
+def _drain_dpytest_queues() -> None:
+    """What dpytest's ``empty_queue`` does, without waiting for running events."""
+    for queue in (dpy_runner.sent_queue, dpy_runner.error_queue):
+        while not queue.empty():
+            queue.get_nowait()
 
 
 class _ErrorLogHandler(logging.Handler):
@@ -499,9 +541,16 @@ def _emoji_str(emoji: str | discord.Emoji | discord.PartialEmoji | discord.React
 class DiscordHarness:
     """One configured bot, its fake guild(s), and the fake Discord API the bot talks to."""
 
-    def __init__(self, bot: discord.Client, *, max_wait: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, bot: discord.Client, *, max_wait: float = DEFAULT_TIMEOUT, clock: Any = None) -> None:
         self.bot = bot
         self.max_wait = max_wait
+        self.clock = clock  # anything with now() (the core's FakeClock): interaction tokens then expire
+        self.instances: list[discord.Client] = []  # older bots kept running beside ``bot`` (restart(keep_old=True))
+        self.stalled: list[CapturedCall] = []  # calls that never got an answer (see ``stall``)
+        self._stall: Callable[[CapturedCall], bool] | None = None
+        self._watchers: list[asyncio.Future[None]] = []
+        self._dm_channels: dict[int, int] = {}  # user id -> id of the DM channel with the bot
+        self._closed_dms: set[int] = set()
         self.records: list[InteractionRecord] = []
         self.calls: list[CapturedCall] = []
         self.background_errors: list[BaseException] = []
@@ -531,8 +580,9 @@ class DiscordHarness:
         voice_channels: int | list[str] = 0,
         members: int | list[str] = 2,
         max_wait: float = DEFAULT_TIMEOUT,
+        clock: Any = None,
     ) -> DiscordHarness:
-        harness = cls(bot, max_wait=max_wait)
+        harness = cls(bot, max_wait=max_wait, clock=clock)
         harness._install()
         try:
             await harness._configure(
@@ -550,34 +600,57 @@ class DiscordHarness:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def restart(self, bot: discord.Client) -> None:
+    async def restart(self, bot: discord.Client, *, keep_old: bool = False) -> None:
         """Replace the bot with a freshly built one (a process restart) in the SAME Discord world.
 
         Guilds, channels, members, the bot user and every message (with its components) keep their ids; the new
         bot starts with empty caches and only what its ``setup_hook`` registers (persistent views, dynamic items).
+        With ``keep_old`` the old bot is not closed: it keeps running beside the new one (a deploy overlapping the
+        old process, or a second shard process) and still reaches this fake Discord; ``stop(old)`` closes it.
+        Gateway events (interactions, messages) go to the new bot only.
         """
         snapshot = self._snapshot_world()
-        await dpytest.empty_queue()
-        await self._close_bot()
+        _drain_dpytest_queues()
+        if keep_old:
+            self.instances.append(self.bot)
+        else:
+            await self._end_process(self.bot)
         self.bot = bot
         await self._configure(bot, snapshot=snapshot)
+
+    async def stop(self, bot: discord.Client) -> None:
+        """Close a bot kept running by ``restart(keep_old=True)`` (a clean shutdown of that process)."""
+        self.instances.remove(bot)
+        await self._end_process(bot)
+
+    async def _end_process(self, bot: discord.Client) -> None:
+        """The bot shuts down (``close()``), then its process is gone: interaction handlers and event listeners
+        it was still running die with it (dpytest's ``empty_queue`` would wait for them, forever if they wait for
+        something that only happens after the restart)."""
+        await self._close_bot(bot)
+        running = [t for r in self.records if r.bot is bot for t in r.background_tasks if not t.done()]
+        running += [t for t in asyncio.all_tasks() if not t.done() and _event_of(t, bot)]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            if dpy_runner.get_config() is not None and dpy_runner.get_config().client is self.bot:
-                await dpytest.empty_queue()
+            for old in reversed(self.instances):
+                await self._end_process(old)
+            await self._end_process(self.bot)
+            for bot in {id(r.bot): r.bot for r in self.records if r.bot is not None}.values():
+                await self._end_process(bot)
         finally:
-            try:
-                await self._close_bot()
-            finally:
-                self._uninstall()
-                shutil.rmtree(self._tmp, ignore_errors=True)
+            _drain_dpytest_queues()
+            self._uninstall()
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
-    async def _close_bot(self) -> None:
-        bot = self.bot
+    async def _close_bot(self, bot: discord.Client | None = None) -> None:
+        bot = bot or self.bot
         if bot.is_closed():
             return
         bot.ws = None  # type: ignore[assignment]  # dpytest's FakeWebSocket has no socket; Client.close probes it
@@ -650,6 +723,7 @@ class DiscordHarness:
         self._patch_state(state)
         self._patch_http(bot.http)
         await bot.setup_hook()
+        bot._ready.set()  # type: ignore[union-attr]  # dpytest sends no READY; wait_until_ready() would hang
 
     # ------------------------------------------------------------------ dpytest fixes
 
@@ -705,6 +779,10 @@ class DiscordHarness:
         http.remove_own_reaction = self._http_remove_own_reaction
         http.add_role = self._http_add_role
         http.remove_role = self._http_remove_role
+        http.start_private_message = self._http_start_private_message
+        # A logged-in client has an aiohttp session, which Webhook.partial(..., client=bot) insists on; every
+        # webhook request is answered by the patched adapter, so this one is never used.
+        http._HTTPClient__session = _NO_SESSION
 
     # ------------------------------------------------------------------ world
 
@@ -806,7 +884,8 @@ class DiscordHarness:
 
     # ------------------------------------------------------------------ dispatch & waiting
 
-    async def _run_tracked(self, label: str, fire: Callable[[], Any], max_wait: float | None) -> _Tracker:
+    async def _run_tracked(self, label: str, fire: Callable[[], Any], max_wait: float | None,
+                           until: Callable[[], bool] | None = None) -> _Tracker:
         tracker = _Tracker(label)
         token = _CURRENT.set(tracker)
         tracker.sync = True
@@ -815,8 +894,33 @@ class DiscordHarness:
         finally:
             tracker.sync = False
             _CURRENT.reset(token)
-        await tracker.wait(self.max_wait if max_wait is None else max_wait)
+        await tracker.wait(self.max_wait if max_wait is None else max_wait, until, self._activity)
         return tracker
+
+    def _activity(self) -> asyncio.Future[None]:
+        """A future resolved the next time the bot calls the fake Discord."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._watchers.append(future)
+        return future
+
+    def _called(self, call: CapturedCall) -> None:
+        self.calls.append(call)
+        watchers, self._watchers = self._watchers, []
+        for future in watchers:
+            if not future.done():
+                future.set_result(None)
+
+    async def until(self, condition: Callable[[], Any], *, max_wait: float | None = None, what: str = "") -> Any:
+        """Wait until ``condition()`` is truthy and return it: for work the bot does on its own (a result posted
+        after a restart), re-checked each time the bot calls the fake Discord (no polling), bounded by max_wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.max_wait if max_wait is None else max_wait)
+        while not (result := condition()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise HarnessError(f"still waiting after {max_wait or self.max_wait}s for {what or condition}")
+            await asyncio.wait([self._activity()], timeout=remaining)
+        return result
 
     async def dispatch(
         self,
@@ -826,14 +930,22 @@ class DiscordHarness:
         raise_errors: bool = True,
         expect_response: bool = True,
         max_wait: float | None = None,
+        wait: bool = True,
     ) -> InteractionRecord:
-        """Feed an ``INTERACTION_CREATE`` payload to the bot and wait until its handlers have finished."""
+        """Feed an ``INTERACTION_CREATE`` payload to the bot and wait until its handlers have finished.
+
+        With ``wait=False`` return as soon as the bot acknowledged it (a deferral), leaving the handlers running in
+        ``record.background_tasks`` (for long work: ``h.until(...)`` or ``h.drain(record)`` later).
+        """
         record = InteractionRecord(payload=payload, user=user)
+        record.dispatched_at = self.clock.now() if self.clock is not None else None
+        record.bot = self.bot
         self.records.append(record)
         self._records_by_token[record.token] = record
         label = f"interaction {payload.get('type')} {payload.get('data', {}).get('name') or ''}".strip()
         tracker = await self._run_tracked(
-            label, lambda: self._state.parse_interaction_create(copy.deepcopy(payload)), max_wait
+            label, lambda: self._state.parse_interaction_create(copy.deepcopy(payload)), max_wait,
+            None if wait else (lambda: record.callback is not None),
         )
         record.errors.extend(tracker.errors)
         record.background_tasks.extend(tracker.spawned)
@@ -1098,13 +1210,15 @@ class DiscordHarness:
         raise_errors: bool = True,
         expect_response: bool = True,
         max_wait: float | None = None,
+        wait: bool = True,
     ) -> InteractionRecord:
         """Run ``/name`` (``name`` may be a path: ``"worker key"``) as ``user`` (default: member 0) in ``channel``."""
         payload, member = self._command_payload(
             name, options, kind=2, user=user, channel=channel, locale=locale, guild_locale=guild_locale
         )
         return await self.dispatch(
-            payload, user=member, raise_errors=raise_errors, expect_response=expect_response, max_wait=max_wait
+            payload, user=member, raise_errors=raise_errors, expect_response=expect_response, max_wait=max_wait,
+            wait=wait,
         )
 
     async def autocomplete(
@@ -1217,11 +1331,13 @@ class DiscordHarness:
         raise_errors: bool = True,
         expect_response: bool = True,
         max_wait: float | None = None,
+        wait: bool = True,
     ) -> InteractionRecord:
         """Click the button ``custom_id`` on a message (an interaction's response/followups, or a channel message)."""
         payload, _, member = self._component_payload(target, custom_id, user=user, kinds=(2,), locale=locale)
         return await self.dispatch(
-            payload, user=member, raise_errors=raise_errors, expect_response=expect_response, max_wait=max_wait
+            payload, user=member, raise_errors=raise_errors, expect_response=expect_response, max_wait=max_wait,
+            wait=wait,
         )
 
     async def select(
@@ -1567,13 +1683,17 @@ class DiscordHarness:
             params=dict(params) if params else None,
             via=via,
         )
-        self.calls.append(captured)
+        self._called(captured)
+        await self._maybe_stall(captured)
         record = self._records_by_token.get(str(route.webhook_token))
         if record is None:
             raise _discord_error(404, 10015, "Unknown Webhook")
         record.calls.append(captured)
         if path.startswith("/webhooks/") and int(route.webhook_id) != self.application_id:  # type: ignore[arg-type]
             raise _discord_error(404, 10015, "Unknown Webhook")
+        if (self.clock is not None and record.dispatched_at is not None
+                and self.clock.now() >= record.dispatched_at + TOKEN_LIFETIME):
+            raise _discord_error(401, 50027, "Invalid Webhook Token")
         if path.endswith("/callback"):
             result = self._on_callback(record, captured)
         elif path == "/webhooks/{webhook_id}/{webhook_token}":
@@ -1583,6 +1703,16 @@ class DiscordHarness:
             result = self._on_message_route(record, captured, target)
         captured.response = copy.deepcopy(result)
         return True, result
+
+    async def _maybe_stall(self, call: CapturedCall) -> None:
+        if self._stall is not None and self._stall(call):
+            self.stalled.append(call)
+            await asyncio.get_running_loop().create_future()  # never answered: the caller is as good as dead
+
+    def stall(self, match: Callable[[CapturedCall], bool] | None) -> None:
+        """Calls for which ``match(call)`` holds are never answered (``None``: answer everything again): the
+        process making them froze or was killed mid-request. They are listed in ``stalled``."""
+        self._stall = match
 
     def _on_callback(self, record: InteractionRecord, call: CapturedCall) -> dict[str, Any]:
         if record.callback is not None:
@@ -1696,8 +1826,6 @@ class DiscordHarness:
     async def _http_send_message(self, channel_id: int, *, params: Any) -> dict[str, Any]:
         state = self._state
         channel = self.bot.get_channel(int(channel_id)) or state._get_private_channel(int(channel_id))
-        if channel is None:
-            raise _discord_error(404, 10003, "Unknown Channel")
         body = params.payload
         if body is None and params.multipart:
             body = json.loads(next(p["value"] for p in params.multipart if p["name"] == "payload_json"))
@@ -1711,7 +1839,13 @@ class DiscordHarness:
             files=files,
             via="http_client",
         )
-        self.calls.append(call)
+        self._called(call)
+        await self._maybe_stall(call)
+        if channel is None:
+            raise _discord_error(404, 10003, "Unknown Channel")
+        recipient = channel.recipient if isinstance(channel, discord.DMChannel) else None
+        if recipient is not None and recipient.id in self._closed_dms:
+            raise _discord_error(403, 50007, "Cannot send messages to this user")
         guild = getattr(channel, "guild", None)
         if guild is not None:
             perms = channel.permissions_for(guild.me)
@@ -1733,6 +1867,10 @@ class DiscordHarness:
         data["components"] = copy.deepcopy(body.get("components") or [])
         data["flags"] = int(body.get("flags") or 0)
         data["attachments"] = self._attachments(body, files, [])
+        if body.get("message_reference"):
+            data["message_reference"] = {k: str(v) if k.endswith("_id") and v is not None else v
+                                         for k, v in body["message_reference"].items()}  # snowflakes as strings
+            data["type"] = 19  # a reply
         state.parse_message_create(data)
         dpy_backend._cur_config.messages.setdefault(channel.id, []).append(data)
         sent = SentMessage(id=int(data["id"]), data=data, kind="channel", created_by=call, files=files)
@@ -1755,7 +1893,7 @@ class DiscordHarness:
             files=files,
             via="http_client",
         )
-        self.calls.append(call)
+        self._called(call)
         message = self._messages.get(int(message_id))
         if message is None:
             stored = self._stored_channel_message(int(channel_id), int(message_id))
@@ -1770,6 +1908,31 @@ class DiscordHarness:
         message.edits.append(call)
         call.response = message.data
         return copy.deepcopy(message.data)
+
+    async def _http_start_private_message(self, user_id: int) -> dict[str, Any]:
+        """Open (or find) the DM channel with a member; as on Discord, this works even when their DMs are closed."""
+        user = self._state.get_user(int(user_id)) or next(
+            (m for m in self.config.members if m.id == int(user_id)), None)
+        if user is None:
+            raise _discord_error(404, 10013, "Unknown User")
+        channel_id = self._dm_channels.setdefault(int(user_id), dpy_factories.make_id())
+        data = dpy_factories.make_dm_channel_dict(user, id_num=channel_id)
+        if self._state._get_private_channel(channel_id) is None:
+            self._state.add_dm_channel(copy.deepcopy(data))  # where sends are looked up, whichever bot made it
+        return data
+
+    def close_dms(self, member: discord.abc.User) -> None:
+        """The member allows no direct messages from the bot (sends answer 403 50007)."""
+        self._closed_dms.add(member.id)
+
+    def dms(self, member: discord.abc.User) -> list[SentMessage]:
+        """What the bot sent the member in direct messages."""
+        channel_id = self._dm_channels.get(member.id)
+        return [m for m in self.sent() if channel_id is not None and int(m.data["channel_id"]) == channel_id]
+
+    def delete_channel(self, channel: discord.abc.GuildChannel) -> None:
+        """An admin deletes the channel: the bot's sends there answer 404 Unknown Channel."""
+        dpy_backend.delete_channel(channel)
 
     async def _http_get_message(self, channel_id: int, message_id: int) -> dict[str, Any]:
         """dpytest only knows channel messages; Discord also returns (non-ephemeral) interaction responses."""
@@ -1788,7 +1951,7 @@ class DiscordHarness:
     def _capture(self, method: str, path: str, **values: Any) -> CapturedCall:
         call = CapturedCall(method=method, path=path, url=Route.BASE + path.format(**values), body=None,
                             via="http_client")
-        self.calls.append(call)
+        self._called(call)
         return call
 
     def _reaction_target(self, channel_id: int, message_id: int) -> tuple[Any, discord.Guild | None]:
@@ -1876,7 +2039,7 @@ class DiscordHarness:
         """
         body = body or {}
         call = CapturedCall(method=route.method, path=route.path, url=route.url, body=copy.deepcopy(body), via=via)
-        self.calls.append(call)
+        self._called(call)
         match = re.search(r"/channels/(\d+)/messages/(\d+)/threads$", route.url)
         assert match is not None
         channel_id, message_id = int(match[1]), int(match[2])

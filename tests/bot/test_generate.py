@@ -9,6 +9,7 @@ import aiohttp
 from PIL import Image
 
 from cogs.generate._views import progress_view
+from horde_core.clock import FakeClock
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 from tests.bot.conftest import build_bot
@@ -156,37 +157,35 @@ async def test_model_autocomplete_shows_workers_and_queue(h: DiscordHarness, ser
 
 async def test_cancel_is_for_the_requester_and_refunds(h: DiscordHarness, service: HordeService, server) -> None:
     await _worker(service, server)
-    cog = h.bot.get_cog("Generate")
-    followed: list[str] = []
-
-    async def show_progress_only(interaction, rid, cost, user_id):  # type: ignore[no-untyped-def]
-        """Post the progress message and stop watching, so the test can press its buttons."""
-        followed.append(rid)
-        await interaction.edit_original_response(embed=None, content="Generating…",
-                                                 view=progress_view(rid, user_id))
-
-    cog._follow = show_progress_only
-    rec = await h.slash("generate", {"prompt": "never mind", "model": MODEL}, user=h.member(1))
-    custom_id = f"gen:cancel:{followed[0]}:{h.member(1).id}"
-    assert custom_id in rec.original.custom_ids
+    rec = await h.slash("generate", {"prompt": "never mind", "model": MODEL}, user=h.member(1), wait=False)
+    custom_id = await h.until(lambda: next((c for c in rec.original.custom_ids if c.startswith("gen:cancel:")), None),
+                              what="the progress with its Cancel button")
+    rid = custom_id.split(":")[2]
+    assert custom_id == f"gen:cancel:{rid}:{h.member(1).id}" and custom_id == progress_view(
+        rid, h.member(1).id).children[0].custom_id  # type: ignore[attr-defined]
     other = await h.click(rec.original, custom_id, user=h.member(2))
     assert other.ephemeral and "Only the member" in other.content
-    assert (await service.check(followed[0])).waiting == 1
+    assert (await service.check(rid)).waiting == 1
     owner = await h.click(rec.original, custom_id, user=h.member(1))
     assert owner.ephemeral and "Cancelled" in owner.content
-    progress = await service.check(followed[0])
+    progress = await service.check(rid)
     assert progress.waiting == 0 and progress.done
+    await h.drain(rec)  # the reply says so at once (the click woke the courier)
+    assert "cancelled" in rec.original.content and any(c.startswith("gen:retry:") for c in rec.original.custom_ids)
     user = await service.user_for_identity(f"discord:{h.member(1).id}", "x")
     assert user.kudos == service.config.bot.starting_kudos
 
 
-async def test_timeout_offers_a_retry(h: DiscordHarness, service: HordeService, server) -> None:
+async def test_timeout_offers_a_retry(h: DiscordHarness, service: HordeService, server, clock: FakeClock) -> None:
     worker = await _worker(service, server)
-    h.bot.get_cog("Generate").timeout = 0.0  # nobody serves it in time
-    rec = await h.slash("generate", {"prompt": "slow", "model": MODEL}, user=h.member(1))
+    await service.update_community_settings(f"discord:guild:{h.guild.id}", {"long_queues": "cancel"}, "admin")
+    rec = await h.slash("generate", {"prompt": "slow", "model": MODEL}, user=h.member(1), wait=False)
+    await h.until(lambda: rec.original.embeds, what="the progress")
+    clock.advance(14 * 60)  # nobody served it while Discord let the bot edit its reply
+    await h.bot.deliveries.sweep()
+    await h.drain(rec)
     assert "in time" in rec.original.content
     retry = next(c for c in rec.original.custom_ids if c.startswith("gen:retry:"))
-    h.bot.get_cog("Generate").timeout = 60.0
     serving = asyncio.create_task(worker.serve(1))
     again = await h.click(rec.original, retry, user=h.member(1))
     await serving

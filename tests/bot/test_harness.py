@@ -11,7 +11,8 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.bot.harness import DiscordHarness, HarnessError, InteractionFailed, make_bot
+from horde_core.clock import FakeClock
+from tests.bot.harness import TOKEN_LIFETIME, DiscordHarness, HarnessError, InteractionFailed, make_bot
 
 CALLBACK = "/interactions/{webhook_id}/{webhook_token}/callback"
 FOLLOWUP = "/webhooks/{webhook_id}/{webhook_token}"
@@ -157,6 +158,22 @@ class Lab(commands.Cog):
     async def _finish(self, interaction: discord.Interaction) -> None:
         await self.bot.job_done.wait()
         await interaction.followup.send("finished")
+
+    @app_commands.command(name="slow", description="Defer, wait for the job, then edit the reply")
+    async def slow(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await self.bot.job_done.wait()
+        await interaction.edit_original_response(content="done")
+
+    @app_commands.command(name="whisper", description="Answer by DM")
+    async def whisper(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        try:
+            await interaction.user.send("psst")
+        except discord.Forbidden as exc:
+            await interaction.edit_original_response(content=f"refused {exc.code}")
+        else:
+            await interaction.edit_original_response(content="sent")
 
     @app_commands.command(name="boom", description="Always fails")
     async def boom(self, interaction: discord.Interaction) -> None:
@@ -407,9 +424,67 @@ async def test_command_sync_is_captured(h: DiscordHarness) -> None:
         "queue",
         "rate",
         "render",
+        "slow",
         "status",
         "submit",
+        "whisper",
         "worker",
     ]
     worker = next(c for c in h.synced_commands[None] if c["name"] == "worker")
     assert worker["options"][0]["name"] == "key" and worker["options"][0]["type"] == 1
+
+
+async def test_tokens_expire_on_the_clock_and_long_handlers_can_be_left_running() -> None:
+    clock = FakeClock()
+    harness = await make_bot(LabBot(), clock=clock)
+    try:
+        bot: LabBot = harness.bot  # type: ignore[assignment]
+        rec = await harness.slash("slow", wait=False)  # returns at the deferral; the handler keeps waiting
+        assert rec.type == 5 and rec.original.loading and rec.background_tasks
+        clock.advance(TOKEN_LIFETIME - 1)
+        bot.job_done.set()
+        content = await harness.until(lambda: rec.original.content, what="the edit")
+        assert content == "done"
+        bot.job_done.clear()
+        late = await harness.slash("slow", wait=False)
+        clock.advance(TOKEN_LIFETIME)
+        bot.job_done.set()
+        await harness.drain(late)  # discord.py's tree handled the error: logged, as nobody else did
+        error = harness.background_errors[-1]
+        assert isinstance(error, app_commands.CommandInvokeError)
+        assert isinstance(error.original, discord.HTTPException)
+        assert (error.original.status, error.original.code) == (401, 50027)
+        with pytest.raises(HarnessError, match="the impossible"):
+            await harness.until(lambda: False, what="the impossible", max_wait=0.05)
+    finally:
+        await harness.close()
+
+
+async def test_an_old_process_can_overlap_a_restart_then_dies_with_its_handlers(h: DiscordHarness) -> None:
+    rec = await h.slash("slow", wait=False)
+    old = h.bot
+    await h.restart(LabBot(generation=2), keep_old=True)
+    assert h.instances == [old] and not old.is_closed()
+    assert not any(t.done() for t in rec.background_tasks)  # still waiting, in the old process
+    await h.stop(old)
+    assert h.instances == [] and old.is_closed() and all(t.cancelled() for t in rec.background_tasks)
+
+
+async def test_stalled_calls_are_never_answered(h: DiscordHarness) -> None:
+    bot: LabBot = h.bot  # type: ignore[assignment]
+    h.stall(lambda call: call.method == "PATCH")
+    rec = await h.slash("slow", wait=False)
+    bot.job_done.set()
+    [stalled] = await h.until(lambda: h.stalled, what="the stalled edit")
+    assert stalled.body["content"] == "done" and not rec.original.content
+    h.stall(None)
+    again = await h.slash("slow")
+    assert again.original.content == "done"
+
+
+async def test_direct_messages_and_closed_dms(h: DiscordHarness) -> None:
+    sent = await h.slash("whisper", user=h.member(1))
+    assert sent.original.content == "sent" and [m.content for m in h.dms(h.member(1))] == ["psst"]
+    h.close_dms(h.member(1))
+    refused = await h.slash("whisper", user=h.member(1))
+    assert refused.original.content == "refused 50007" and len(h.dms(h.member(1))) == 1

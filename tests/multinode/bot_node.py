@@ -3,7 +3,8 @@
 The core side is exactly what `python main.py --role bot` builds (`main.open_service`: the migrated PostgreSQL
 database, the S3 store, the shared parts with the LISTEN/NOTIFY bus). The Discord side is the test harness
 (tests/bot/harness.py: real discord.py objects, a labelled fake Discord) instead of a gateway connection.
-The generate cog's slow poll is stretched to a minute, so a result can only arrive in time through the event.
+The courier's slow poll (and sweep) is stretched to a minute, so a result can only arrive in time through the
+event.
 
 Protocol: one JSON object per line. Out (stdout): {"event": "ready"}, {"event": "job_finished", "request_id",
 "at"} whenever the bus delivers one, {"event": "delivered", "at", "files": [sizes], "content"} after a
@@ -39,9 +40,9 @@ async def run() -> None:
     service.events.subscribe("job_finished", lambda p: emit(
         {"event": "job_finished", "request_id": p.get("request_id"), "at": time.time()}))
     h = await make_bot(create_bot(config, service, sharded=False, sync_commands=False), members=2, max_wait=60.0)
-    cog: Any = h.bot.get_cog("Generate")
-    cog.poll_interval = SLOW_POLL
-    cog.finished.poll_interval = SLOW_POLL
+    courier: Any = h.bot.deliveries  # bot/deliveries.py: follows every result owed to a member
+    courier.poll_interval = SLOW_POLL
+    courier.sweep_interval = SLOW_POLL
     emit({"event": "ready"})
     try:
         while True:

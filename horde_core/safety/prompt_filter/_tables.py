@@ -71,6 +71,14 @@ _LEET_COMMON = {"0": "o", "2": "z", "3": "e", "4": "a", "5": "s", "7": "t", "8":
                 "$": "s", "!": "i", "|": "l", "€": "e", "£": "l", "¥": "y"}
 LEET_A = str.maketrans({**_LEET_COMMON, "1": "i", "6": "g"})
 LEET_B = str.maketrans({**_LEET_COMMON, "1": "l", "6": "b"})
+LEET_SURE = str.maketrans(_LEET_COMMON)  # everything but the ambiguous 1 and 6
+LEET_AMBIGUOUS = {"1": "il", "6": "gb"}
+
+# Latin letters and digits that pass for Cyrillic inside a Russian word ("гoлая" with a Latin o).
+LATIN_AS_CYRILLIC = str.maketrans({
+    "a": "а", "b": "в", "c": "с", "e": "е", "h": "н", "k": "к", "m": "м", "n": "п", "o": "о", "p": "р", "r": "г",
+    "t": "т", "u": "и", "x": "х", "y": "у", "3": "з", "4": "ч", "6": "б", "0": "о",
+})
 
 # Letters drawn with two or three characters ("|_0|_1"); replaced before the word is split on punctuation.
 MULTI_CHAR_LEET = {"|_": "l", "|<": "k", "|\\|": "n", "/\\": "a", "\\/": "v", "|-|": "h", "(_)": "u", "|)": "d",

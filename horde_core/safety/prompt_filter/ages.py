@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["AgeHit", "find_ages"]
+from horde_core.safety.prompt_filter._tables import CYRILLIC_TRANSLIT
+
+__all__ = ["AgeHit", "age_units", "age_words", "find_ages", "guard_words", "number_words", "person_words"]
 
 _WORDS: dict[str, int] = {}
 for _lang in (
@@ -41,6 +43,9 @@ for _tens, _value in {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seve
                       "quarante": 40, "trinta": 30, "quarenta": 40, "trenta": 30, "quaranta": 40,
                       "тридцать": 30, "сорок": 40}.items():
     _WORDS[_tens] = _value
+for _word, _value in list(_WORDS.items()):  # Russian number words as the normaliser spells them in Latin
+    if not _word.isascii():
+        _WORDS.setdefault(_word.translate(CYRILLIC_TRANSLIT), _value)
 _KANJI = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
              "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12}
@@ -59,7 +64,7 @@ _DURATION_AFTER = (
     r"later|ago|after|before|since|earlier|back|from|in\s+prison|of\s+(?:experience|marriage|service|war)|"
     r"despues|atras|antes|mas\s+tarde|spater|danach|plus\s+tard|apres|depois|fa|dopo|назад|спустя"
 )
-_DURATION_BEFORE = r"(?:hace|vor|il\s+y\s+a|depuis|ha|há|for|over|since|during|durante|seit|pendant|per|da)\s+"
+_DURATION_BEFORE = r"\b(?:hace|vor|il\s+y\s+a|depuis|ha|há|for|over|since|during|durante|seit|pendant|per|da)\s+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +85,52 @@ _KANJI_AGE = re.compile(r"([一二三四五六七八九十]{1,3})\s*(?:歳|才|�
 @cache
 def _word_set() -> frozenset[str]:
     return frozenset(_WORDS) | frozenset(_ORDINALS)
+
+
+# Words the patterns read after a number, folded like a prompt (accents off, ñ kept, Russian in Latin).
+_UNITS = ("year years yr yrs yo y o old young anos años añitos anitos anni ans jahre jahr jahrig jahrige jahrigen "
+          "jahriger jahriges jaehrig jaehrige alt alte alter alten altes let letnyaya letniy letnij letnego "
+          "letney godik godika month months mo mos meses monate monaten mois mesi grade grader graders")
+_CUES = "age aged ages of edad alter von idade eta over above older than mayor uber plus maggiore di de"
+# Words of the guards (objects with an age, durations), so "sssscotcccch" and "whiksy" still guard.
+_GUARDS = ("later ago after before since earlier back from prison experience marriage service war despues atras "
+           "antes tarde spater danach tard apres depois dopo hace vor depuis during durante seit pendant people "
+           "persons points times minutes hours days feet inch inches percent dollars euros friends others more")
+
+
+def number_words() -> frozenset[str]:
+    """Number words in every language served, ordinals included ("twelve", "doce", "dvenadtsat", "fifth")."""
+    return _word_set()
+
+
+@cache
+def age_units() -> frozenset[str]:
+    """Words that make the number before them an age ("years", "yo", "años", "Jahre", "лет" as "let")."""
+    return frozenset(_UNITS.split())
+
+
+@cache
+def age_words() -> frozenset[str]:
+    """Every word the age patterns read besides digits: units, cue words, person words and number words.
+
+    The normaliser resolves prompt words to these the way it resolves terms (leetspeak, repeats, typos,
+    letters spaced out), so ``y34r``, ``yeeears`` and ``yaers`` reach the patterns as ``years``."""
+    numbers = {part for word in _word_set() for part in word.split("-") if part.isalpha() and part.isascii()}
+    numbers |= {w for w in _word_set() if w.isascii() and w.isalpha()}
+    objects = {w for w in _NOT_PEOPLE.replace(" ", "|").split("|") if w}
+    return (age_units() | frozenset(_CUES.split()) | frozenset(_PERSON.split("|")) | frozenset(numbers)
+            | frozenset(_GUARDS.split()) | frozenset(objects))
+
+
+def person_words() -> frozenset[str]:
+    """Words for a person that an age may follow ("girl, 10")."""
+    return frozenset(_PERSON.split("|"))
+
+
+@cache
+def guard_words() -> frozenset[str]:
+    """Objects and durations that keep a number from being an age (worth a typo guess: "whiksy")."""
+    return frozenset(_GUARDS.split()) | frozenset(w for w in _NOT_PEOPLE.replace(" ", "|").split("|") if w)
 
 
 @cache

@@ -17,20 +17,19 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from horde_core.safety.prompt_filter.ages import AgeHit, find_ages
-from horde_core.safety.prompt_filter.matcher import Hit, Matcher
-from horde_core.safety.prompt_filter.normalize import NormalizedText, Token, normalize
+from horde_core.safety.prompt_filter.agehits import ADULT_AGE_CONTEXT
+from horde_core.safety.prompt_filter.hit import Hit
+from horde_core.safety.prompt_filter.matcher import Matcher
+from horde_core.safety.prompt_filter.normalize import Token, normalize
+from horde_core.safety.prompt_filter.readings import readings
 from horde_core.safety.prompt_filter.rewrite import rewrite_request
-from horde_core.safety.prompt_filter.terms import Entry, TermSet, compile_terms, load_default_terms
+from horde_core.safety.prompt_filter.terms import TermSet, compile_terms, load_default_terms
 
-__all__ = ["PromptFilter", "Verdict", "split_negative"]
+__all__ = ["ADULT_AGE_CONTEXT", "PromptFilter", "Verdict", "split_negative"]
 
 STEER_CAP = 1.5  # the most the negative prompt alone can add to the underage score
 PROTECTIVE_CAP = 0.3  # the most child terms in the negative can subtract (they are cheap to add)
-ADULT_AGE_CONTEXT = 0.6
 ADULT_AGE_STEER = 0.4
-_UNDER_13 = 1.5
-_UNDER_18 = 1.2
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class _Assessment:
     pos_hits: list[Hit]
     neg_hits: list[Hit]
     verdict: Verdict
+    written: bool = True  # False: the verdict is that of an alternation reading, not of the prompt as written
 
 
 def split_negative(prompt: str, negative: str = "") -> tuple[str, str]:
@@ -65,24 +65,6 @@ def split_negative(prompt: str, negative: str = "") -> tuple[str, str]:
         prompt, _, tail = prompt.partition("###")
         negative = f"{tail.replace('###', ' ')} {negative}".strip()
     return prompt, negative
-
-
-def _age_hits(norm: NormalizedText) -> list[Hit]:
-    """Ages as hits: under 18 is hard underage evidence, 18 and over is adult context."""
-    hits = []
-    for age in find_ages(norm.text):
-        first = norm.text.count(" ", 0, age.start)
-        last = norm.text.count(" ", 0, max(age.start, age.end - 1))
-        hits.append(Hit(_age_entry(age), "age", age.text, first, last))
-    return hits
-
-
-def _age_entry(age: AgeHit) -> Entry:
-    if age.age < 13:
-        return Entry(f"age {age.age}", "underage", _UNDER_13, hard=True)
-    if age.age < 18:
-        return Entry(f"age {age.age}", "underage", _UNDER_18, hard=True)
-    return Entry(f"age {age.age}", "context", ADULT_AGE_CONTEXT)
 
 
 def _distinct(hits: list[Hit], group: str) -> dict[str, Hit]:
@@ -103,7 +85,7 @@ class PromptFilter:
         """Build every index once; ``terms`` is a dict shaped like ``data/default_terms.json`` (default)."""
         self.terms: TermSet = compile_terms(terms if terms is not None else load_default_terms())
         self._matcher = Matcher(self.terms)
-        self._word_cache: dict[str, tuple[tuple[Token, ...], str]] = {}
+        self._word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] = {}
         groups_by_term: dict[str, set[str]] = {}
         for entries in (*self.terms.words.values(), *self.terms.prefixes.values(), *self.terms.cjk.values(),
                         *(es for phrase in self.terms.phrases.values() for _, es in phrase)):
@@ -119,11 +101,24 @@ class PromptFilter:
     def _hits(self, text: str) -> list[Hit]:
         if not text.strip():
             return []
-        norm = normalize(text, self._word_cache)
-        return self._matcher.match(norm) + _age_hits(norm)
+        return self._matcher.match(normalize(text, self._word_cache))
 
     def _assess(self, prompt: str, negative: str) -> _Assessment:
+        """The verdict on the prompt or, when it uses alternation (``[a|b]``), on each of its readings: the
+        strongest one counts, because the model sees every option."""
         prompt, negative = split_negative(prompt, negative)
+        pos_readings, neg_readings = readings(prompt), readings(negative)
+        found = self._assess_reading(pos_readings[0], neg_readings[0])
+        if (pos_readings[0], neg_readings[0]) != (prompt, negative):
+            found.written = False
+        for k in range(1, max(len(pos_readings), len(neg_readings))):
+            other = self._assess_reading(pos_readings[min(k, len(pos_readings) - 1)],
+                                         neg_readings[min(k, len(neg_readings) - 1)])
+            if (other.verdict.blocked, other.verdict.score) > (found.verdict.blocked, found.verdict.score):
+                found = _Assessment(other.pos_hits, other.neg_hits, other.verdict, written=False)
+        return found
+
+    def _assess_reading(self, prompt: str, negative: str) -> _Assessment:
         pos = self._hits(prompt)
         neg = self._hits(negative)
         under = _distinct(pos, "underage")
@@ -177,6 +172,8 @@ class PromptFilter:
         found = self._assess(prompt, negative)
         if not found.verdict.blocked:
             return prompt, negative
+        if not found.written:
+            return None  # the evidence sits inside alternation syntax: no word of the prompt to replace
         pos_text, neg_text = split_negative(prompt, negative)
         result = rewrite_request(self.terms, self._both, pos_text, neg_text, found.pos_hits, found.neg_hits)
         if result is None or self.check(*result).blocked:

@@ -3,10 +3,13 @@
 Each line is ``{"prompt", "negative", "label": "block"|"allow", "family"}``.  Recall is the share of
 "block" lines blocked; the false-positive rate is the share of "allow" lines blocked.  Usage::
 
-    python -m horde_core.safety.prompt_filter.evaluate [FILE ...]
+    python -m horde_core.safety.prompt_filter.evaluate [--variants N] [--misses N] [FILE ...]
 
-Without FILE it reads the development set ``eval/prompts.jsonl``; ``eval/holdout.jsonl`` is a smaller
-split written in one go and never tuned on (see ``eval/README.md``).
+With FILE it reports those labelled files.  Without, it reports the labelled development set
+``eval/prompts.jsonl`` and its held-out split ``eval/holdout.jsonl``, then the robustness evaluation
+(``robustness.py``: every obfuscation family alone and every pair, ``N`` seeded variants per seed and
+combination, default 2) on the robustness development seeds and on the held-out seeds, never tuned on
+(see ``eval/README.md``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, TextIO
 
+from horde_core.safety.prompt_filter import robustness
 from horde_core.safety.prompt_filter.engine import PromptFilter
 
 __all__ = ["DEFAULT_SET", "HOLDOUT_SET", "evaluate", "main"]
@@ -89,13 +93,22 @@ def _report(result: dict[str, Any], out: TextIO) -> None:
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
-    """Print the report for each file; exit status 0 (figures are information, not a gate)."""
+    """Print the report for each file (or the default sets and the robustness tables); exit status 0
+    (figures are information, not a gate)."""
     out = out or sys.stdout
-    paths = (argv if argv is not None else sys.argv[1:]) or [str(DEFAULT_SET)]
+    args = list(argv if argv is not None else sys.argv[1:])
+    variants, misses = 2, 0
+    while args and args[0] in ("--variants", "--misses"):
+        value = int(args[1])
+        variants, misses = (value, misses) if args[0] == "--variants" else (variants, value)
+        args = args[2:]
     pf = PromptFilter()
-    for path in paths:
+    for path in args or [str(DEFAULT_SET), str(HOLDOUT_SET)]:
         _report(evaluate(path, pf), out)
         out.write("\n")
+    if not args:
+        for seeds in (robustness.DEV_SEEDS, robustness.HOLDOUT_SEEDS):
+            robustness.report(robustness.run(seeds, pf, variants=variants), out, misses=misses)
     return 0
 
 

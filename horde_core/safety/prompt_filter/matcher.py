@@ -9,48 +9,19 @@ prompts reuse the same few thousand words all day.
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from dataclasses import dataclass
 from itertools import pairwise
 
-from horde_core.safety.prompt_filter.fuzzy import FuzzyIndex
+from horde_core.safety.prompt_filter.agehits import age_hits
+from horde_core.safety.prompt_filter.hit import Hit
 from horde_core.safety.prompt_filter.normalize import NormalizedText, Token, squeeze
+from horde_core.safety.prompt_filter.resolve import Resolver, Unit
 from horde_core.safety.prompt_filter.terms import Entry, TermSet
+from horde_core.safety.prompt_filter.trie import trie_pattern
 
 __all__ = ["Hit", "Matcher"]
 
-_FILLERS = frozenset({"a", "an", "the", "and", "my", "her", "his", "with", "of", "in", "x"})
-_SHORT_PIECES = frozenset({"sex", "kid", "boy", "xxx", "cp"})
-_CACHE_LIMIT = 50000
-_MIN_COMPOUND = 6
 _MIN_STREAM = 6
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One piece of evidence: the entry it fed, how it was found, and the original words it covers."""
-
-    entry: Entry
-    how: str
-    source: str
-    first: int = -1
-    last: int = -1
-
-    def label(self) -> str:
-        """Compact audit-log form, e.g. ``underage:child`` or ``sexual:naked~fuzzy(nakde)``."""
-        base = f"{self.entry.group}:{self.entry.term}"
-        return base if self.how in ("exact", "phrase") else f"{base}~{self.how}({self.source})"
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    """A resolved position: vocabulary candidates plus direct hits (prefix/substring) that need no vocab."""
-
-    cands: frozenset[str]
-    extras: tuple[tuple[Entry, str], ...]
-    how: str
-    source: str
 
 
 def _strongest_per_group(hits: list[Hit]) -> list[Hit]:
@@ -64,139 +35,34 @@ def _strongest_per_group(hits: list[Hit]) -> list[Hit]:
     return list(best.values())
 
 
-_Placed = tuple[_Unit, int, int, bool]  # a unit, its first and last original word, a tag break before it
+_Placed = tuple[Unit, int, int, bool]  # a unit, its first and last original word, a tag break before it
 
 
 class Matcher:
-    """Precompiled indexes over one ``TermSet``; ``match`` is pure apart from its bounded caches."""
+    """Precompiled indexes over one ``TermSet``; ``match`` is pure apart from the resolver's bounded cache."""
 
     def __init__(self, terms: TermSet) -> None:
         self.terms = terms
-        self._fuzzy = FuzzyIndex(terms.fuzzy_words, terms.benign)
-        # Pieces of run-together words: 4+ letters, or one of a few core short terms; three-letter words
-        # like "ero" or "ass" would split half the dictionary of other languages ("adultero", "assassina").
-        self._compound_vocab = frozenset(w for w in terms.words if len(w) >= 4) | _SHORT_PIECES | _FILLERS
-        strong_phrases = (words for phrase in terms.phrases.values() for words, es in phrase
-                          if any(e.group in ("underage", "sexual") and e.weight >= 1.0 for e in es))
-        self._strong = frozenset(w for w, es in terms.words.items()
-                                 if any(e.group in ("underage", "sexual") and e.weight >= 0.8 for e in es)
-                                 ) | frozenset(w for words in strong_phrases for w in words if len(w) >= 4)
-        self._by_length: dict[int, list[str]] = {}
-        for word in terms.vocab:
-            self._by_length.setdefault(len(word), []).append(word)
-        # Only benign words that contain a substring term matter for substring search ("lolipop", "knackt").
+        self._resolver = Resolver(terms)
+        self._strong = self._resolver.strong
         containers = [b for b in terms.benign if any(s in b for s in (*terms.substrings, *terms.cjk))]
-        benign_latin = sorted((b for b in containers if b.isascii()), key=len, reverse=True)
         benign_cjk = sorted((b for b in containers if not b.isascii()), key=len, reverse=True)
-        self._benign_re = re.compile("|".join(map(re.escape, benign_latin))) if benign_latin else None
-        self._benign_cjk_re = re.compile("|".join(map(re.escape, benign_cjk))) if benign_cjk else None
-        self._substring_re = self._alternation(terms.substrings)
+        self._benign_re = self._resolver.benign_re
+        self._benign_cjk_re = trie_pattern(benign_cjk)
         self._stream_re = self._alternation([s for s in terms.substrings if len(s) >= _MIN_STREAM])
         self._cjk_re = self._alternation(sorted(terms.cjk, key=len, reverse=True))
-        self._cache: dict[tuple[str, ...], tuple[_Unit, ...]] = {}
         self._pair_words = frozenset(w for rule in terms.pairs for w in rule.a | rule.b)
-        self._longest_prefix = max((len(p) for p in terms.prefixes), default=0)
 
     @staticmethod
     def _alternation(items: list[str] | tuple[str, ...]) -> re.Pattern[str] | None:
-        ordered = sorted(items, key=len, reverse=True)
-        return re.compile("|".join(re.escape(i) for i in ordered)) if ordered else None
-
-    # --- resolving one token -------------------------------------------------------------------------
-    def _entries_for(self, word: str) -> tuple[Entry, ...]:
-        return self.terms.words.get(word, ()) or self.terms.prefixes.get(word, ())
-
-    def _prefix_extras(self, form: str) -> list[tuple[Entry, str]]:
-        prefixes = self.terms.prefixes
-        top = min(len(form), self._longest_prefix)
-        return [(e, "prefix") for k in range(3, top + 1) for e in prefixes.get(form[:k], ())]
-
-    def _stems(self, form: str) -> list[str]:
-        out = []
-        if len(form) > 3 and form.endswith("s"):
-            out.append(form[:-1])
-            if form.endswith(("ses", "xes", "zes", "ches", "shes")):
-                out.append(form[:-2])
-            if form.endswith("ies"):
-                out.append(form[:-3] + "y")
-        if len(form) > 3 and form.endswith("z"):  # "kidz", "boyz"
-            out.append(form[:-1])
-        return [s for s in out if s in self.terms.vocab]
-
-    def _compound(self, form: str) -> list[str] | None:
-        """Split a run-together word into vocabulary words (fewest pieces), e.g. ``sexykid``."""
-        if len(form) < _MIN_COMPOUND or len(form) > 40 or form in self.terms.benign:
-            return None
-        best: list[list[str] | None] = [[]] + [None] * len(form)
-        for end in range(1, len(form) + 1):
-            for start in range(max(0, end - 20), end):
-                piece = form[start:end]
-                head = best[start]
-                if head is None:
-                    continue
-                if piece not in self._compound_vocab and piece.endswith("s") and len(piece) > 3:
-                    piece = piece[:-1]
-                if piece in self._compound_vocab:
-                    candidate = [*head, piece]
-                    current = best[end]
-                    if current is None or len(candidate) < len(current):
-                        best[end] = candidate
-        pieces = best[-1]
-        if not pieces or len(pieces) < 2 or not any(p in self._strong for p in pieces):
-            return None
-        return pieces
-
-    def _resolve(self, forms: tuple[str, ...]) -> tuple[_Unit, ...]:
-        cached = self._cache.get(forms)
-        if cached is not None:
-            return cached
-        units = self._resolve_uncached(forms)
-        if len(self._cache) > _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[forms] = units
-        return units
-
-    def _resolve_uncached(self, forms: tuple[str, ...]) -> tuple[_Unit, ...]:
-        vocab = self.terms.vocab
-        # The most literal spelling that is a known word wins: "1boy" (a booru count tag) is not "boy".
-        exact = {next(f for f in forms if f in vocab)} if any(f in vocab for f in forms) else set()
-        if not exact and any(f in self.terms.benign for f in forms):
-            return (_Unit(frozenset(), (), "", forms[-1]),)
-        extras = [x for f in forms for x in self._prefix_extras(f)]
-        if exact:
-            return (_Unit(frozenset(exact), tuple(extras), "exact", forms[-1]),)
-        stems = {s for f in forms for s in self._stems(f)}
-        if stems:
-            return (_Unit(frozenset(stems), tuple(extras), "exact", forms[-1]),)
-        for form in forms:
-            if "*" in form:  # censor star: "n*ked", "s*x"
-                pattern = form.replace("*", "?")
-                found = sorted((w for w in self._by_length.get(len(form), ()) if fnmatch.fnmatchcase(w, pattern)),
-                               key=lambda w: (w not in self._strong, w))
-                if found:
-                    return (_Unit(frozenset(found[:1]), tuple(extras), "wildcard", form),)
-        for form in forms:
-            pieces = self._compound(form)
-            if pieces:
-                head = _Unit(frozenset({pieces[0]}), tuple(extras), "compound", form)
-                return (head, *(_Unit(frozenset({p}), (), "compound", form) for p in pieces[1:]))
-        for form in forms:
-            guess = self._fuzzy.lookup(form)
-            if guess:
-                return (_Unit(frozenset({guess}), tuple(extras), "fuzzy", form),)
-        if not extras and self._substring_re is not None:
-            for form in dict.fromkeys((*forms, *(squeeze(f) for f in forms))):
-                cleaned = self._benign_re.sub("|", form) if self._benign_re else form
-                for m in self._substring_re.finditer(cleaned):
-                    extras.extend((e, "substring") for e in self._entries_for(m.group()))
-        return (_Unit(frozenset(), tuple(extras), "", forms[-1]),)
+        return trie_pattern(items)
 
     # --- matching a whole text -----------------------------------------------------------------------
     def _units(self, tokens: tuple[Token, ...]) -> list[_Placed]:
         units: list[_Placed] = []
         for token in tokens:
             if not token.cjk:
-                resolved = self._resolve(token.forms)
+                resolved = self._resolver.resolve(token)
                 units.extend((u, token.first, token.last, token.gap and k == 0) for k, u in enumerate(resolved))
         return self._join_fragments(units)
 
@@ -226,7 +92,7 @@ class Matcher:
                     text = "".join(u.source for u, _, _, _ in group)
                     word = text if text in self.terms.vocab else squeeze(text)
                     if len(text) >= 4 and word in self.terms.vocab:
-                        unit = _Unit(frozenset({word}), (), "joined", text)
+                        unit = Unit(frozenset({word}), (), "joined", text)
                         joined = (unit, group[0][1], group[-1][2], group[0][3]), width
                         break
             if joined:
@@ -275,7 +141,20 @@ class Matcher:
         hits.extend(self._pairs(units, consumed_by_context))
         hits.extend(self._stream(norm.stream))
         hits.extend(self._cjk(norm))
+        if norm.cjk or any(u.age or not u.source.isalpha() for u, _, _, _ in units):  # anything age-like at all
+            hits.extend(age_hits(norm, self._age_words(norm, units), self._resolver.age_guess))
         return hits
+
+    @staticmethod
+    def _age_words(norm: NormalizedText, units: list[_Placed]) -> list[tuple[str, int, int]]:
+        """What the age patterns read at each position: the age word a unit resolved to, else its one
+        candidate, else its spelling; CJK tokens (``10歳``) keep their place among them."""
+        words = [(u.age or (next(iter(u.cands)) if len(u.cands) == 1 else u.source), first, last)
+                 for u, first, last, _ in units]
+        if norm.cjk:
+            words += [(t.forms[0], t.first, t.last) for t in norm.tokens if t.cjk]
+            words.sort(key=lambda w: w[1])
+        return words
 
     def _pairs(self, units: list[_Placed], skip: set[int]) -> list[Hit]:
         positions: dict[str, list[int]] = {}
@@ -307,7 +186,7 @@ class Matcher:
                 continue
             cleaned = self._benign_re.sub("|", text) if self._benign_re else text
             for m in self._stream_re.finditer(cleaned):
-                hits.extend(Hit(e, "stream", m.group()) for e in self._entries_for(m.group()))
+                hits.extend(Hit(e, "stream", m.group()) for e in self._resolver.entries_for(m.group()))
         return hits
 
     def _cjk(self, norm: NormalizedText) -> list[Hit]:

@@ -10,6 +10,11 @@ teaching every matcher about every trick, this module undoes the tricks once and
 * a CJK stream (``NormalizedText.cjk``) because Japanese and Chinese have no spaces;
 * the folded text itself (``NormalizedText.text``) for the numeric-age patterns.
 
+Tricks compose (``n.4.k.3.d``, ``3|r|0|t|!|$|c|h``, a Russian word with a Latin o and accents), so every step runs
+to a fixed point: folding repeats until the text stops changing, and a token's spellings are closed under
+every decoding (leetspeak with each ambiguous digit read both ways, separators dropped, repeats
+squeezed) until no new spelling appears.  Runs of single letters (``n u d e``) are joined by ``spelled.py``.
+
 Everything here is pure; the per-character table fills lazily, so importing does no work.
 """
 
@@ -18,10 +23,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import groupby, pairwise
+from itertools import pairwise, product
 from typing import NamedTuple
 
 from horde_core.safety.prompt_filter import _tables as tb
+from horde_core.safety.prompt_filter.spelled import join_letter_runs, wide_gaps
 
 __all__ = ["NormalizedText", "Token", "fold_text", "normalize", "squeeze", "term_key"]
 
@@ -61,8 +67,11 @@ def _fold_char(ch: str) -> str:
     compat = unicodedata.normalize("NFKC", ch)
     if compat != ch:
         return "".join(_fold_char(c) for c in compat)
-    if ch in tb.KEEP_ACCENTED or (0x0400 <= code <= 0x04FF and ch not in "ёЁ") or code >= 0x3000:
-        return ch  # ñ is a different letter; Cyrillic is transliterated per token; CJK keeps dakuten
+    if 0x0400 <= code <= 0x04FF and ch not in "ёЁйЙ":
+        base = unicodedata.normalize("NFD", ch)[0]  # "ӓ", "ќ": accents on Cyrillic are decoration too
+        return base if base != ch and 0x0400 <= ord(base) <= 0x04FF else ch  # transliterated per token
+    if ch in tb.KEEP_ACCENTED or code >= 0x3000:
+        return ch  # ñ is a different letter; CJK keeps dakuten
     decomposed = unicodedata.normalize("NFD", ch)
     if len(decomposed) > 1:
         return "".join(_fold_char(c) for c in decomposed)
@@ -70,10 +79,14 @@ def _fold_char(ch: str) -> str:
 
 
 _FOLD = _FoldTable()
-_WEIGHT_NUMBER = re.compile(r"(?<=[^\W\d_)\]}])\s*:\s*[-+]?\d*\.?\d+")
+_FOLD_ROUNDS = 3
+_WORD_CACHE_LIMIT = 20000
+_MAX_FORMS = 24
+_WEIGHT_NUMBER = re.compile(r"(?<=[^\W\d_)\]}])\s*:\s*[-+]?\d*\.?\d+|:\s*[-+]?\d*\.?\d+(?=\s*[)\]}>])")
 _PROMPT_SYNTAX = re.compile(r"[()\[\]{}<>\"'`~^=;,/\\#%&?]+")
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(rf"[{_CJK}]+|(?:(?![{_CJK}])[^\W_]|[@$!|*€£¥])+")
+_DECIMAL = re.compile(r"\W*(\d+(?:[.,]\d+)+)([^\W\d_]*)\W*")  # "11.5mm", "2.5" (not "s.h.0.7.@")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN_OR_DIGIT = re.compile(r"[a-z0-9]", re.IGNORECASE)
@@ -83,6 +96,8 @@ _REPEAT2 = re.compile(r"([^\W\d_])\1+")
 _MULTI_LEET = re.compile("|".join(re.escape(k) for k in sorted(tb.MULTI_CHAR_LEET, key=len, reverse=True)))
 _TAG_BREAK = re.compile(r"[,;\u3001]")  # after NFKC: comma, semicolon, ideographic comma
 _LEADING_DIGITS = re.compile(r"^\d+(?=[a-z]{3,}$)")
+_DIGIT_LEET = re.compile(r"[^\W\d_][0-9@$]|[0-9@$][^\W\d_]")  # a digit or symbol touching a letter
+_LONE_LEET = frozenset("@$!|€£¥")  # a letter only when it sits in a run of single letters ("k . ! . d")
 
 
 class Token(NamedTuple):
@@ -101,6 +116,7 @@ class Token(NamedTuple):
     cjk: bool = False
     raw: str = ""
     gap: bool = False  # a comma or semicolon precedes it: tags in a list are separate phrases
+    spelled: bool = False  # joined from single letters ("n u d e"): word boundaries inside are unknown
 
     @property
     def text(self) -> str:
@@ -123,7 +139,12 @@ def fold_text(text: str) -> str:
     """NFKC plus look-alike/invisible/accent/emoji folding, case preserved (Cyrillic case matters)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    for _ in range(_FOLD_ROUNDS):  # until nothing changes: a folded character can unlock another
+        folded = unicodedata.normalize("NFKC", text).translate(_FOLD)
+        if folded == text:
+            break
+        text = folded
+    return text
 
 
 def squeeze(word: str) -> str:
@@ -137,60 +158,108 @@ def _strip_weights(word: str) -> str:
 
 
 def _leet_variants(word: str) -> list[str]:
-    """Decode leetspeak; ``1`` and ``6`` are ambiguous, so two readings come back."""
-    first = word.translate(tb.LEET_A)
-    second = word.translate(tb.LEET_B)
-    return [first] if first == second else [first, second]
+    """Decode leetspeak.  ``1`` (i or l) and ``6`` (g or b) are ambiguous: with up to three of them every
+    combination comes back ("K13!nk1nd" needs both readings of 1), beyond that the two uniform readings."""
+    ambiguous = [i for i, c in enumerate(word) if c in tb.LEET_AMBIGUOUS]
+    if not ambiguous:
+        return [word.translate(tb.LEET_A)]
+    if len(ambiguous) > 3:
+        return list(dict.fromkeys((word.translate(tb.LEET_A), word.translate(tb.LEET_B))))
+    sure = list(word.translate(tb.LEET_SURE))
+    out = []
+    for choice in product(*(tb.LEET_AMBIGUOUS[word[i]] for i in ambiguous)):
+        for i, letter in zip(ambiguous, choice, strict=True):
+            sure[i] = letter
+        out.append("".join(sure))
+    return out
+
+
+def _translit(cyrillic: str) -> list[str]:
+    """Russian in Latin letters, also with repeats reduced first ("ччч" would become "chchch")."""
+    lowered = cyrillic.casefold()
+    out = [lowered.translate(tb.CYRILLIC_TRANSLIT)]
+    if _REPEAT3.search(lowered):
+        out += [w.translate(tb.CYRILLIC_TRANSLIT) for w in (_REPEAT3.sub(r"\1\1", lowered), squeeze(lowered))]
+    return out
 
 
 def _script_forms(raw: str) -> list[str]:
-    """Base spellings for one token: mixed-script tokens are look-alike tricks, pure Cyrillic is Russian."""
+    """Base spellings for one token: mixed-script tokens are look-alike tricks (a Latin word with Cyrillic
+    letters, or a Russian word with Latin ones: both readings), pure Cyrillic is Russian."""
     if not _CYRILLIC.search(raw):
         return [raw.casefold()]
     homoglyph = raw.translate(tb.CYRILLIC_HOMOGLYPHS).casefold()
     if _LATIN_OR_DIGIT.search(raw):
-        return [homoglyph]
-    translit = raw.casefold().translate(tb.CYRILLIC_TRANSLIT)
-    return [translit, homoglyph] if homoglyph.isascii() else [translit]
+        return [homoglyph, *_translit(raw.casefold().translate(tb.LATIN_AS_CYRILLIC))]
+    translit = _translit(raw)  # the Cyrillic spelling comes last, for typo tolerance in Russian
+    return [*translit, homoglyph, raw.casefold()] if homoglyph.isascii() else [*translit, raw.casefold()]
+
+
+def _leetable(word: str) -> bool:
+    """Leetspeak needs a letter or a symbol beside the digits: "n4k3d", "@93", "101!"; "1011" is a number."""
+    return not word.isdigit() and any(c.isalpha() or c in "@$!€£¥" for c in word)  # "1|2" is twelve
+
+
+def _decodings(word: str, literal: bool) -> list[str]:
+    """Each trick undone once: leetspeak, separators, decoration, repeats (booru counts on the literal)."""
+    out: list[str] = []
+    if _LEET_CHARS.search(word) and _leetable(word):
+        out += _leet_variants(word)
+        if literal:
+            stripped = _LEADING_DIGITS.sub("", word)  # booru counts: "1girl", "2girls"
+            if stripped != word:
+                out.append(stripped)
+    if "|" in word:  # "n|u|d|e" uses the bar as a separator, "|o|i" as a letter
+        out.append(word.replace("|", ""))
+    if "*" in word:  # "n*a*k*e*d" is a separator; "n*ked" is a censor star (matched as wildcard)
+        out.append(word.replace("*", ""))
+    if "ñ" in word:  # "ñaked": the tilde is decoration unless a Spanish term says otherwise
+        out.append(word.replace("ñ", "n"))
+    if _REPEAT3.search(word):  # only a run of 3+ is deliberate; "soon" must not become "son"
+        out += [_REPEAT3.sub(r"\1\1", word), squeeze(word)]
+    return out
+
+
+def _display(base: str) -> str:
+    """The most decoded spelling in one reading (leetspeak with 1 as i, no stars): the letter stream's."""
+    if _LEET_CHARS.search(base) and _leetable(base):
+        base = base.translate(tb.LEET_A)
+    return base.replace("*", "")
 
 
 def token_forms(raw: str) -> tuple[str, ...]:
-    """Every plausible spelling of one non-CJK token: the literal one and its readings in order, then the
-    display form (leetspeak decoded, repeats kept) last, which the letter stream uses."""
-    forms: list[str] = []
-    for base in _script_forms(raw):
-        forms.append(base)
-        decoded = [base]
-        if _LEET_CHARS.search(base) and not base.isdigit() and any(c.isalpha() for c in base):
-            decoded = _leet_variants(base)
-            forms.extend(decoded)
-            if "|" in base:  # "n|u|d|e" uses the bar as a separator, "|o|i" as a letter
-                forms.append(base.replace("|", ""))
-            stripped = _LEADING_DIGITS.sub("", base)  # booru counts: "1girl", "2girls"
-            if stripped != base:
-                forms.append(stripped)
-        for word in decoded:
-            if "*" in word:  # "n*a*k*e*d" is a separator; "n*ked" is a censor star (matched as wildcard)
-                forms.append(word.replace("*", ""))
-            if "ñ" in word:  # "ñaked": the tilde is decoration unless a Spanish term says otherwise
-                forms.append(word.replace("ñ", "n"))
-            if _REPEAT3.search(word):  # only a run of 3+ is deliberate; "soon" must not become "son"
-                forms.append(_REPEAT3.sub(r"\1\1", word))
-                forms.append(squeeze(word))
-        forms.append(decoded[0].replace("*", ""))
-    display = forms[-1] if len(forms) > 1 else forms[0]
-    unique = [f for f in dict.fromkeys(forms) if f and f != display]
+    """Every plausible spelling of one non-CJK token, closed under every decoding (so tricks compose), the
+    most literal first and the display form (leetspeak decoded, repeats kept) last."""
+    bases = _script_forms(raw)
+    if len(bases) == 1 and bases[0].isascii() and bases[0].isalpha() and not _REPEAT3.search(bases[0]):
+        return (bases[0],)  # the common case: a plain word
+    forms: dict[str, None] = dict.fromkeys(bases)
+    frontier = list(bases)
+    literal = True
+    while frontier and len(forms) < _MAX_FORMS:
+        found = [d for w in frontier for d in _decodings(w, literal) if d and d not in forms]
+        frontier = list(dict.fromkeys(found))[:_MAX_FORMS - len(forms)]
+        forms.update(dict.fromkeys(frontier))
+        literal = False
+    display = _display(bases[0])
+    unique = [f for f in forms if f and f != display]
     return (*unique, display) if display else tuple(unique)
 
 
 def _clean_raw(raw: str) -> str:
-    """Trim punctuation that leetspeak never uses at a word's end (``kids!``, ``*word*``)."""
+    """Trim punctuation that leetspeak never uses at a word's end (``kids!``, ``*word*``); a word already
+    in leetspeak keeps its "!" (``l0l!``, ``h3nt@!``)."""
+    if raw in _LONE_LEET:
+        return raw
     raw = raw.strip("*")
-    return raw.rstrip("!")
+    return raw if _DIGIT_LEET.search(raw.rstrip("!")) else raw.rstrip("!")
 
 
 def _word_tokens(word: str, index: int) -> list[Token]:
-    """Tokens of one whitespace-separated word of the prompt."""
+    """Tokens of one whitespace-separated word of the prompt (a decimal number is one token)."""
+    plain = word.rstrip(",;.")
+    if plain.isascii() and plain.isalpha():  # most words of most prompts: nothing to undo
+        return [Token(token_forms(plain), index, index, raw=plain)]
     tokens: list[Token] = []
     folded = fold_text(word)
     if _MULTI_LEET.search(folded):
@@ -198,6 +267,11 @@ def _word_tokens(word: str, index: int) -> list[Token]:
     for number, segment in enumerate(_TAG_BREAK.split(folded)):
         gap = number > 0  # the first token after a comma starts a new tag
         for part in _strip_weights(segment).split():
+            decimal = _DECIMAL.fullmatch(part)
+            if decimal:
+                tokens.append(Token((decimal.group(1),), index, index, raw=decimal.group(1), gap=gap))
+                gap = False
+                part = decimal.group(2)
             for match in _TOKEN.finditer(part):
                 raw = match.group()
                 if _CJK_CHAR.match(raw):
@@ -205,33 +279,10 @@ def _word_tokens(word: str, index: int) -> list[Token]:
                     gap = False
                     continue
                 raw = _clean_raw(raw)
-                if raw and any(c.isalnum() for c in raw):
+                if raw and (any(c.isalnum() for c in raw) or raw in _LONE_LEET):
                     tokens.append(Token(token_forms(raw), index, index, raw=raw, gap=gap))
                     gap = False
     return tokens
-
-
-def _join_letter_runs(tokens: list[Token]) -> list[Token]:
-    """Rejoin words spelt one letter at a time: ``n.a.k.e.d`` / ``n-a-k-e-d`` (within one word, 2+ letters)
-    and ``n a k e d`` (single-letter words, 3+ in a row).  Word by word first, so ``l.i.t.t.l.e g.i.r.l``
-    becomes two words and not ``littlegirl``."""
-
-    def single(t: Token) -> bool:
-        return not t.cjk and len(t.raw) == 1
-
-    def join(run: list[Token]) -> Token:
-        raw = "".join(t.raw for t in run)
-        return Token(token_forms(raw), run[0].first, run[-1].last, raw=raw, gap=run[0].gap)
-
-    within: list[Token] = []
-    for (_, is_single), group in groupby(tokens, key=lambda t: (t.first, single(t))):
-        run = list(group)
-        within.extend([join(run)] if is_single and len(run) >= 2 and len({t.first for t in run}) == 1 else run)
-    out: list[Token] = []
-    for is_single, group in groupby(within, key=single):
-        run = list(group)
-        out.extend([join(run)] if is_single and len(run) >= 3 else run)
-    return out
 
 
 def split_words(text: str) -> list[str]:
@@ -239,27 +290,34 @@ def split_words(text: str) -> list[str]:
     return text.split()
 
 
-def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str]] | None = None) -> NormalizedText:
-    """Build every view of ``text``; ``word_cache`` (raw word -> tokens, folded word) lets a caller reuse work."""
+def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] | None = None) -> NormalizedText:
+    """Build every view of ``text``; ``word_cache`` (raw word -> tokens, folded word, ends a tag) lets a caller
+    reuse work."""
     words = split_words(text)
     tokens: list[Token] = []
     folded: list[str] = []
+    tag_ended = False
     for index, word in enumerate(words):
         cached = word_cache.get(word) if word_cache is not None else None
         if cached is None:
-            cached = (tuple(_word_tokens(word, 0)), fold_text(word).replace(" ", ","))
+            fold = fold_text(word)
+            cached = (tuple(_word_tokens(word, 0)), fold.replace(" ", ","), fold.rstrip().endswith((",", ";")))
             if word_cache is not None:
-                if len(word_cache) > 20000:
-                    word_cache.clear()
+                if len(word_cache) >= _WORD_CACHE_LIMIT:
+                    del word_cache[next(iter(word_cache))]  # the oldest word: no pause to clear thousands
                 word_cache[word] = cached
-        word_tokens, folded_word = cached
+        word_tokens, folded_word, ends_tag = cached
         for k, t in enumerate(word_tokens):
-            gap = t.gap or (k == 0 and bool(folded) and folded[-1].endswith((",", ";")))
+            gap = t.gap or (k == 0 and tag_ended)
             tokens.append(t if index == 0 else Token(t.forms, index, index, t.cjk, t.raw, gap))
+        if word_tokens or ends_tag:
+            tag_ended = ends_tag
         folded.append(folded_word)
     singles = [len(t.raw) == 1 for t in tokens]
     if any(a and b for a, b in pairwise(singles)):
-        tokens = _join_letter_runs(tokens)
+        tokens = join_letter_runs(tokens, wide_gaps(text) if len(words) > 1 else frozenset(), token_forms)
+    if any(t.raw in _LONE_LEET for t in tokens):
+        tokens = [t for t in tokens if t.raw not in _LONE_LEET]  # a lone "@" or "|" was punctuation after all
     stream = "".join(t.text for t in tokens if not t.cjk)
     cjk = "".join(t.forms[0] for t in tokens if t.cjk)
     # One space per original word boundary, so a character offset maps back to a word index.

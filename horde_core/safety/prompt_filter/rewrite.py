@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from horde_core.safety.prompt_filter.matcher import Hit
+from horde_core.safety.prompt_filter.hit import Hit
 from horde_core.safety.prompt_filter.normalize import normalize
 from horde_core.safety.prompt_filter.terms import TermSet
 

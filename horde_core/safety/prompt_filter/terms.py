@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -18,7 +18,7 @@ from horde_core.safety.prompt_filter.normalize import term_key
 __all__ = ["Entry", "PairRule", "TermSet", "compile_terms", "load_default_terms"]
 
 GROUPS = ("underage", "sexual")
-FUZZY_MIN_WEIGHT = 0.8  # weaker terms ("small", "intimate") are not worth a typo guess
+FUZZY_MIN_WEIGHT = 0.25  # weaker terms ("piccolo", 0.2) are not worth a typo guess
 _PACKAGE = "horde_core.safety.prompt_filter"
 
 
@@ -60,6 +60,8 @@ class TermSet:
     protective_negative: tuple[str, ...]
     vocab: frozenset[str]
     fuzzy_words: frozenset[str]
+    fuzzy_wide: frozenset[str] = frozenset()  # fuzzy words that tolerate two typos when long
+    fuzzy_aliases: dict[str, str] = field(default_factory=dict)  # Russian originals, plurals -> term
 
 
 def load_default_terms() -> dict[str, Any]:
@@ -142,7 +144,8 @@ def compile_terms(data: dict[str, Any]) -> TermSet:
         builder.add(term, "steer", weight)
     for term in _strings(data, "safe_phrases"):
         builder.add(term, "safe", 0.0)
-    fuzzy_words = _fuzzy_words(data)
+    fuzzy_words = _fuzzy_words(data, "fuzzy_sections")
+    fuzzy_wide = _fuzzy_words(data, "fuzzy_wide_sections") if "fuzzy_wide_sections" in data else fuzzy_words
     pairs = []
     for raw in data.get("pairs", []):
         if not isinstance(raw, dict) or not {"a", "b"} <= raw.keys():
@@ -169,34 +172,76 @@ def compile_terms(data: dict[str, Any]) -> TermSet:
         cjk={k: tuple(v) for k, v in builder.cjk.items()},
         substrings=tuple(sorted({"".join(_key(t)[0]) for t in _strings(data, "substring")}, key=len, reverse=True)),
         pairs=tuple(pairs),
-        benign=frozenset("".join(_key(w)[0]) for w in _strings(data, "benign_words")),
+        benign=frozenset("".join(_key(w)[0]) for w in (*_strings(data, "benign_words"),
+                                                         *_strings(data, "benign_swept"))),
         replacements={" ".join(_key(k)[0]): str(v) for k, v in replacements.items()},
         protective_negative=tuple(_strings(data, "protective_negative")),
         vocab=frozenset(builder.vocab),
         fuzzy_words=fuzzy_words,
+        fuzzy_wide=fuzzy_wide & fuzzy_words,
+        fuzzy_aliases=_fuzzy_aliases(data, fuzzy_words),
     )
 
 
-def _fuzzy_words(data: dict[str, Any]) -> frozenset[str]:
-    """Words typo tolerance may aim at: those of the ``fuzzy_sections`` (default: every section).
+def _fuzzy_aliases(data: dict[str, Any], fuzzy_words: frozenset[str]) -> dict[str, str]:
+    """Spellings a typo may start from besides the term itself: the Cyrillic original of a Russian term
+    (its key is transliterated) and the plural in "-s" of every term that has none."""
+    aliases = {f"{w}s": w for w in fuzzy_words if not w.endswith("s") and len(w) >= 3}
+    for by_section in (*(data["groups"].get(g, {}) for g in GROUPS), data.get("steering", {})):
+        for terms in by_section.values():
+            for term in terms if isinstance(terms, dict) else ():
+                key, cjk, prefix = _key(term)
+                if not cjk and not prefix and len(key) == 1 and key[0] in fuzzy_words and not term.isascii():
+                    aliases.setdefault(term.casefold().replace("\u0451", "\u0435"), key[0])
+    return {a: t for a, t in aliases.items() if a not in fuzzy_words}
 
-    Limiting typo tolerance to the languages people misspell in a prompt, and to terms that matter,
-    keeps it from firing on real words of other languages ("cachorro" is two edits from "cachondo").
+
+def _fuzzy_aliases(data: dict[str, Any], fuzzy_words: frozenset[str]) -> dict[str, str]:
+    """Spellings a typo may start from besides the term itself: the Cyrillic original of a Russian term
+    (its key is transliterated) and the plural in "-s" of every term that has none."""
+    aliases = {f"{w}s": w for w in fuzzy_words if not w.endswith("s") and len(w) >= 3}
+    for by_section in (*(data["groups"].get(g, {}) for g in GROUPS), data.get("steering", {})):
+        for terms in by_section.values():
+            for term in terms if isinstance(terms, dict) else ():
+                key, cjk, prefix = _key(term)
+                if not cjk and not prefix and len(key) == 1 and key[0] in fuzzy_words and not term.isascii():
+                    aliases.setdefault(term.casefold().replace("\u0451", "\u0435"), key[0])
+    return {a: t for a, t in aliases.items() if a not in fuzzy_words}
+
+
+def _fuzzy_words(data: dict[str, Any], key: str) -> frozenset[str]:
+    """Words typo tolerance may aim at: the terms of the ``fuzzy_sections`` (default: every section) of
+    both groups and of the negative-prompt steering, the words of strong phrases and of the pair rules.
+
+    Every language is misspelt, so every language's terms tolerate typos; what keeps a real word of some
+    language from being read as a typo of a term ("cachorro" is two edits from "cachondo") is the benign
+    list, swept from the word lists of the languages served (``benign_sweep.py``), and the length rules of
+    ``fuzzy.py``.  Very weak terms (below ``FUZZY_MIN_WEIGHT``) are not worth a guess.  With ``key`` set to
+    ``fuzzy_wide_sections`` it names the sections whose long terms tolerate two typos (pair words: none).
     """
-    wanted = data.get("fuzzy_sections")
+    wanted = data.get(key)
     if wanted is not None and not (isinstance(wanted, list) and all(isinstance(w, str) for w in wanted)):
-        raise ValueError("fuzzy_sections must be a list of section names")
+        raise ValueError(f"{key} must be a list of section names")
     words: set[str] = set()
-    for group in GROUPS:
-        for section, terms in data["groups"].get(group, {}).items():
+    sections = [(group, data["groups"].get(group, {})) for group in GROUPS] + [("steer", data.get("steering", {}))]
+    for group, by_section in sections:
+        for section, terms in by_section.items():
             if not isinstance(terms, dict) or (wanted is not None and section not in wanted):
                 continue
             for term, weight in terms.items():
-                key, cjk, prefix = _key(term)
+                spelt, cjk, prefix = _key(term)
                 if cjk or prefix:
                     continue
-                if len(key) == 1 and weight >= FUZZY_MIN_WEIGHT:
-                    words.add(key[0])
-                elif len(key) > 1 and weight >= 1.0:  # "litle girl": the words of strong phrases
-                    words.update(key)
+                if len(spelt) == 1 and (weight >= FUZZY_MIN_WEIGHT or group == "steer"):
+                    words.add(spelt[0])
+                elif len(spelt) > 1 and weight >= 0.8:  # "litle girl": the words of strong phrases
+                    words.update(spelt)
+    if key == "fuzzy_sections":
+        for raw in data.get("pairs", []):
+            if isinstance(raw, dict):
+                words.update(_key(w)[0][0] for w in (*raw.get("a", ()), *raw.get("b", ())))
+        # The words of safe phrases tolerate typos too ("bbay pnik" is still "baby pink"): an attacker gains
+        # nothing from misspelling them, since the plain phrase is there to be written.  Adult context does
+        # not: a misspelt "chambre" must not become "hombre" and explain a child away.
+        words.update(w for term in _strings(data, "safe_phrases") for w in _key(term)[0] if len(w) >= 4)
     return frozenset(words)

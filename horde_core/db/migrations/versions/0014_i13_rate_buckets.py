@@ -1,15 +1,15 @@
 """rate buckets shared by every node (unlogged on PostgreSQL)
 
-Revision ID: 0013_i13
-Revises: 0012
+Revision ID: 0014_i13
+Revises: 0013
 Create Date: 2026-12-06 03:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_i13"
-down_revision = "0012"
+revision = "0014_i13"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
