@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,10 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Schemathesis over /api/swagger.json against a real `python main.py` (FUZZ_SECONDS, default 150): no 5xx.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz_api.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/broker.py

@@ -24,17 +24,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 from aiohttp import web
 
-from horde_core.api import create_app
+from horde_core.api import create_app, runner_options
 from horde_core.api.fetch import fetch_image
 from horde_core.clock import Clock
 from horde_core.config import AppConfig, load_config
-from horde_core.db import Database
+from horde_core.db import Database, storage_failure
 from horde_core.parts import parts_for
 from horde_core.service import HordeError, HordeService
 from horde_core.storage import open_store
@@ -84,6 +85,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class StartupError(Exception):
+    """Something on this machine stops the horde from starting; the message says what to do."""
+
+
+def _storage_hint(path: str, reason: str) -> str:
+    return (f"hordebot cannot write to {path}: {reason}. Free some space on that disk (or make it writable), "
+            "or point core.data_dir (HORDE_CORE__DATA_DIR) at a directory that is, then start again.")
+
+
+def check_data_dir(config: AppConfig) -> None:
+    """Before anything else: can we write where images (and the SQLite database) live? A full or read-only
+    disk is said plainly here, with the path, instead of surfacing as a traceback from deep inside."""
+    images = Path(config.core.data_dir) / "images"
+    probe = images / f".write-probe-{os.getpid()}"
+    try:
+        images.mkdir(parents=True, exist_ok=True)
+        with open(probe, "wb") as fh:
+            fh.write(b"\0" * 4096)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        reason = storage_failure(exc) or exc.strerror or type(exc).__name__
+        raise StartupError(_storage_hint(str(Path(config.core.data_dir).resolve()), reason)) from None
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+
+
+
+
 ROLES = ("api", "bot", "sweeper")
 
 
@@ -103,6 +134,7 @@ def parse_roles(text: str) -> frozenset[str]:
 async def open_service(config: AppConfig) -> HordeService:
     """The core as this node runs it: migrated database, image store, and the node's parts (shared through
     PostgreSQL when the database is PostgreSQL, so events and cache invalidations reach the other nodes)."""
+    check_data_dir(config)
     db = Database(config.database_url, pool_size=config.core.db_pool_size)
     await db.migrate()
     clock = Clock()
@@ -388,7 +420,7 @@ async def serve(config: AppConfig, roles: frozenset[str] = frozenset(ROLES)) -> 
     if "api" in roles:
         app = create_app(service, config)
         setup_web(app, service, config)
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(app, **runner_options(config))  # type: ignore[arg-type]
         await runner.setup()
         await web.TCPSite(runner, config.api.host, config.api.port).start()
         log.info("horde API on http://%s:%s", config.api.host, config.api.port)
@@ -430,15 +462,27 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     config = load_config(args.config)
-    if args.command == "user":
-        return asyncio.run(run_cli(args, config))
-    if args.command == "safety":
-        return asyncio.run(run_safety(args, config))
-    if args.command == "dataset":
-        return asyncio.run(run_dataset(args, config))
-    if args.command == "upstream":
-        return asyncio.run(run_upstream(args, config))
-    return asyncio.run(serve(config, args.role))
+    try:
+        if args.command == "user":
+            return asyncio.run(run_cli(args, config))
+        if args.command == "safety":
+            return asyncio.run(run_safety(args, config))
+        if args.command == "dataset":
+            return asyncio.run(run_dataset(args, config))
+        if args.command == "upstream":
+            return asyncio.run(run_upstream(args, config))
+        return asyncio.run(serve(config, args.role))
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except Exception as exc:
+        reason = storage_failure(exc)
+        if reason is None:
+            raise
+        where = config.database_url if config.database_url.startswith("sqlite") else config.core.data_dir
+        print(_storage_hint(where.split("///", 1)[-1], reason), file=sys.stderr)
+        return 2
+    return 0
 
 
 

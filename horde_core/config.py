@@ -27,6 +27,18 @@ class ApiSettings(_Section):
     public_url: str = ""
     max_body_bytes: int = 12 * 1024 * 1024
     max_upload_bytes: int = 24 * 1024 * 1024
+    # Routes that carry no image (pops, ratings, transfers) take bodies up to this size.
+    max_small_body_bytes: int = 256 * 1024
+    # Larger bodies (source images, base64 results, uploads) read at once; others wait up to
+    # large_body_wait seconds for a slot, then answer 503 ServerBusy.
+    large_bodies_at_once: int = 8
+    large_body_wait: float = 30.0
+    # Seconds a client may take to send its body (408 after), and an idle connection stays open.
+    body_timeout: float = 60.0
+    idle_timeout: float = 75.0
+    # Addresses (or networks, "10.0.0.0/8") of reverse proxies whose X-Forwarded-For is believed.
+    # Empty: the header is ignored and the connection's address counts.
+    trusted_proxies: list[str] = Field(default_factory=list)
     # Secret for signed upload/download URLs; empty means one generated and kept in the database.
     signing_secret: str = ""
     download_url_ttl_seconds: int = 1800
@@ -68,6 +80,16 @@ class CoreSettings(_Section):
     horde_tax: int = 3
     shared_tax: int = 1
     uptime_kudos_per_hour: int = 50
+    # Uptime kudos go only to workers that finished a job within this many seconds, and to at most
+    # this many workers of one owner (those that finished a job most recently).
+    uptime_job_window: int = 3600
+    uptime_workers_per_owner: int = 3
+    # Worker names one user may register (each kind of worker counts).
+    max_workers_per_user: int = 20
+    # Threads that decode and encode images (source images, results); the event loop never does.
+    image_threads: int = 2
+    # The most pixels a worker's result may have (checked before it is decoded).
+    max_result_pixels: int = 6144 * 6144
     # Lifecycle (seconds)
     image_job_ttl: int = 150
     text_job_ttl: int = 300

@@ -9,6 +9,8 @@ from horde_core.service import HordeService
 from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, SubmitSpec
 from horde_core.users.repo import UserRow
 
+TINY_WEBP_B64 = "UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="  # a 1x1 lossless WebP
+
 
 def image_request(prompt: str = "a red fox in snow", **kwargs: Any) -> ImageRequestSpec:
     params = kwargs.pop("params", {})
@@ -21,7 +23,7 @@ def pop_spec(name: str = "worker", **kwargs: Any) -> ImagePopSpec:
 
 
 def submit_spec(job_id: str, **kwargs: Any) -> SubmitSpec:
-    kwargs.setdefault("generation", "aGVsbG8=")  # base64 bytes: stored as sent
+    kwargs.setdefault("generation", TINY_WEBP_B64)  # results are decoded and re-encoded, so send an image
     return SubmitSpec.model_validate({"id": job_id, **kwargs})
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+import logging
+
+from aiohttp import http_exceptions, web
 
 from horde_core.config import AppConfig
 from horde_core.service import HordeService
 
+from .bodies import BodyGate
 from .errors import error_middleware
 from .fetch import fetch_image
-from .http import CONFIG, SERVICE
+from .http import BODIES, CONFIG, PROXIES, SERVICE, trusted_networks
 from .openapi import openapi_document
 from .routes_alchemy import routes as alchemy_routes
 from .routes_image import routes as image_routes
@@ -23,6 +26,8 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=limit)
     app[SERVICE] = service
     app[CONFIG] = config
+    app[BODIES] = BodyGate(config.api.large_bodies_at_once, config.api.large_body_wait)
+    app[PROXIES] = trusted_networks(config.api.trusted_proxies)
     app.add_routes(image_routes)
     app.add_routes(info_routes)
     app.add_routes(text_routes)
@@ -39,4 +44,33 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     return app
 
 
-__all__ = ["create_app"]
+class _OneLine(logging.Filter):
+    """aiohttp logs a full ERROR traceback for every malformed request and dropped connection; a client can
+    write hundreds. Those become one INFO line each (real errors inside handlers are logged by the error
+    middleware, with their traceback)."""
+
+    NOISE = (http_exceptions.HttpProcessingError, ConnectionError, TimeoutError)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, self.NOISE):
+            record.msg = f"{record.getMessage()}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            record.args, record.exc_info, record.exc_text = (), None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+PROTOCOL_LOG = "horde_core.api.protocol"
+
+
+def runner_options(config: AppConfig) -> dict[str, object]:
+    """How the HTTP server treats connections: idle ones (no request yet, or between requests, or headers
+    that never finish) are closed after `api.idle_timeout`; a client that goes away does not cancel the
+    use case it started (its transaction finishes, the answer is dropped); protocol noise is one line."""
+    logger = logging.getLogger(PROTOCOL_LOG)
+    if not any(isinstance(f, _OneLine) for f in logger.filters):
+        logger.addFilter(_OneLine())
+    return {"keepalive_timeout": config.api.idle_timeout, "access_log": None, "logger": logger}
+
+
+__all__ = ["create_app", "runner_options"]

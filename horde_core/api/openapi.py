@@ -1,4 +1,8 @@
-"""An OpenAPI 3 document built from the route table and the request schemas."""
+"""An OpenAPI 3.1 document built from the route table and the request schemas.
+
+3.1, because its schemas are JSON Schema 2020-12, which is what pydantic writes (`anyOf` with `null`,
+numeric `exclusiveMinimum`); `tests/api/test_openapi.py` validates it with openapi-spec-validator.
+"""
 
 from __future__ import annotations
 
@@ -40,21 +44,35 @@ REQUEST_BODIES = {
 }
 
 
+_ERROR_BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_ERRORS = {status: {"description": text, **_ERROR_BODY} for status, text in (
+    ("400", "Bad input"), ("401", "Unknown API key"), ("403", "Not allowed"), ("404", "Not found"),
+    ("408", "The body took too long"), ("413", "Body too large"), ("429", "Too many requests"),
+    ("503", "Busy, or storage full; retry later"))}
+ERROR_SCHEMA = {"type": "object", "required": ["message", "rc"],
+                "properties": {"message": {"type": "string"}, "rc": {"type": "string"},
+                               "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}
+
+
+def _plain(path: str) -> str:
+    """`/a/{name:regex}/b` as OpenAPI writes it: `/a/{name}/b` (no route regex contains a slash)."""
+    return "/".join("{" + seg[1:-1].split(":", 1)[0] + "}" if seg.startswith("{") and seg.endswith("}") else seg
+                    for seg in path.split("/"))
+
+
 def openapi_document(app: web.Application, config: AppConfig) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {}
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     for route in app.router.routes():
         info = route.resource.get_info() if route.resource else {}
         path = info.get("path") or info.get("formatter")
         if not path or route.method == "HEAD":
             continue
-        clean = path.replace("{name:.+}", "{name}").replace("{folder:[a-z]+}", "{folder}")
-        clean = clean.replace(r"{name:[0-9a-f-]{36}\.webp}", "{name}")
+        clean = _plain(path)
         op: dict[str, Any] = {
             "summary": (route.handler.__doc__ or route.handler.__name__).strip().split("\n")[0],
             "operationId": route.handler.__name__,
-            "responses": {"200": {"description": "OK"},
-                          "400": {"description": "Bad input: {message, rc}"}},
+            "responses": {"200": {"description": "OK"}, **_ERRORS},
         }
         params = [p.strip("{}").split(":")[0] for p in clean.split("/") if p.startswith("{")]
         if params:
@@ -70,7 +88,7 @@ def openapi_document(app: web.Application, config: AppConfig) -> dict[str, Any]:
                 "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
         paths.setdefault(clean, {})[route.method.lower()] = op
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": f"{config.core.horde_name} horde API", "version": "2"},
         "servers": [{"url": config.public_url}],
         "components": {"schemas": schemas,

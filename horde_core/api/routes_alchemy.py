@@ -28,8 +28,8 @@ def alchemy_status(s: AlchemyStatus) -> dict[str, Any]:
 @routes.post("/api/v2/interrogate/async")
 async def interrogate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, AlchemyRequestSpec)
     user = await svc.authenticate(apikey(request))
+    spec = await body(request, AlchemyRequestSpec, large=True)
     rid = await svc.request_interrogation(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     return ok({"id": rid}, status=202)
 
@@ -47,8 +47,8 @@ async def interrogate_cancel(request: web.Request) -> web.Response:
 @routes.post("/api/v2/interrogate/pop")
 async def interrogate_pop(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, AlchemyPopSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, AlchemyPopSpec)
     popped, skipped = await svc.pop_interrogation(user, spec, ipaddr=ipaddr(request))
     forms = []
     for f in popped:
@@ -64,6 +64,6 @@ async def interrogate_pop(request: web.Request) -> web.Response:
 @routes.post("/api/v2/interrogate/submit")
 async def interrogate_submit(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, AlchemySubmitSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, AlchemySubmitSpec, large=True)
     return ok({"reward": float(await svc.submit_interrogation(user, spec))})

@@ -7,7 +7,7 @@ from aiohttp import web
 from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, RateSpec, SubmitSpec
 
 from . import format as fmt
-from .http import apikey, body, client_agent, ipaddr, ok, service
+from .http import apikey, body, client_agent, ipaddr, ok, read_body, service
 
 routes = web.RouteTableDef()
 
@@ -15,8 +15,8 @@ routes = web.RouteTableDef()
 @routes.post("/api/v2/generate/async")
 async def generate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, ImageRequestSpec)
     user = await svc.authenticate(apikey(request))
+    spec = await body(request, ImageRequestSpec, large=True)
     accepted = await svc.request_images(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:
         return ok({"kudos": float(accepted.kudos)})
@@ -47,8 +47,8 @@ async def generate_cancel(request: web.Request) -> web.Response:
 async def generate_rate(request: web.Request) -> web.Response:
     """The owner rates their own results (aesthetic score 1-10, artifacts 0-5, the best of a batch)."""
     svc = service(request)
-    spec = await body(request, RateSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, RateSpec)
     reward = await svc.rate_own(user, request.match_info["id"], spec, client_agent=client_agent(request))
     return ok({"reward": float(reward)})
 
@@ -56,28 +56,35 @@ async def generate_rate(request: web.Request) -> web.Response:
 @routes.post("/api/v2/generate/pop")
 async def generate_pop(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, ImagePopSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, ImagePopSpec)
     return ok(fmt.image_pop(await svc.pop_image(user, spec, ipaddr=ipaddr(request))))
 
 
 @routes.post("/api/v2/generate/submit")
 async def generate_submit(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, SubmitSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, SubmitSpec, large=True)
     return ok({"reward": float(await svc.submit_image(user, spec))})
 
 
-@routes.put("/api/v2/r2/upload/{job_id}")
+# Served from our own origin, so a stored file can never act as a page: no sniffing, no scripts, no origin.
+STORE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=600",
+                 "Content-Security-Policy": "default-src 'none'; sandbox"}
+
+
+@routes.put("/api/v2/r2/upload/{folder:[a-z]+}/{name}")
 async def r2_upload(request: web.Request) -> web.Response:
-    """Where workers PUT results: no apikey, no content type; the signed URL is the permission."""
+    """Where workers PUT results: no apikey, no content type; the signed URL is the permission, and only the
+    claim it was made for, while that claim holds its job (409 JobNotHeld after). Any bytes within the
+    size limit answer 200; the submit decides whether they are an image."""
     svc = service(request)
     svc.check_signature(request.path, request.query.get("exp", ""), request.query.get("sig", ""))
-    limit = svc.config.api.max_upload_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
-    await svc.upload(request.match_info["job_id"], await request.read())
+    key = f"{request.match_info['folder']}/{request.match_info['name']}"
+    await svc.upload_allowed(key)  # before reading a byte of the body
+    data = await read_body(request, large=True, limit=svc.config.api.max_upload_bytes)
+    await svc.upload(key, data)
     return web.Response(status=200)
 
 
@@ -89,4 +96,4 @@ async def r2_download(request: web.Request) -> web.StreamResponse:
     data = await svc.store.get(key)
     if data is None:
         raise web.HTTPNotFound()
-    return web.Response(body=data, content_type="image/webp")
+    return web.Response(body=data, content_type="image/webp", headers=STORE_HEADERS)

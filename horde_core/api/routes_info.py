@@ -103,16 +103,16 @@ async def worker_by_id(request: web.Request) -> web.Response:
 @routes.put("/api/v2/workers/{id}")
 async def worker_modify(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, WorkerModifySpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, WorkerModifySpec)
     return ok(await svc.modify_worker(user, request.match_info["id"], spec))
 
 
 @routes.post("/api/v2/kudos/transfer")
 async def kudos_transfer(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, TransferSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, TransferSpec)
     return ok({"transferred": float(await svc.transfer_kudos(user, spec.username, spec.amount))})
 
 

@@ -27,8 +27,8 @@ async def ratings_next(request: web.Request) -> web.Response:
 @routes.post("/api/v2/ratings/{image_id}")
 async def ratings_rate(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, PoolRatingSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, PoolRatingSpec)
     reward = await svc.rate_shared(user, request.match_info["image_id"], spec.rating, spec.artifacts,
                                    client_agent=client_agent(request))
     return ok({"reward": float(reward)})

@@ -53,8 +53,8 @@ def text_pop(job: PoppedJob) -> dict[str, Any]:
 @routes.post("/api/v2/generate/text/async")
 async def text_async(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, TextRequestSpec)
     user = await svc.authenticate(apikey(request))
+    spec = await body(request, TextRequestSpec, large=True)
     accepted = await svc.request_text(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:
         return ok({"kudos": float(accepted.kudos)})
@@ -74,16 +74,16 @@ async def text_cancel(request: web.Request) -> web.Response:
 @routes.post("/api/v2/generate/text/pop")
 async def text_pop_post(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, TextPopSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, TextPopSpec)
     return ok(text_pop(await svc.pop_text(user, spec, ipaddr=ipaddr(request))))
 
 
 @routes.post("/api/v2/generate/text/submit")
 async def text_submit(request: web.Request) -> web.Response:
     svc = service(request)
-    spec = await body(request, TextSubmitSpec)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, TextSubmitSpec, large=True)
     return ok({"reward": float(await svc.submit_text(user, spec))})
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from horde_core.db.failures import storage_failure
+from horde_core.db.locks import xact_lock
 from horde_core.models import metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -198,8 +200,12 @@ class Database:
         await self.run_sync(metadata.create_all)
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision."""
-        await self.run_sync(run_migrations)
+        """Bring the schema to the newest Alembic revision. On PostgreSQL the migration holds an advisory
+        lock, so nodes starting at once take turns: the first migrates, the others find it done (without
+        it, two nodes on an empty database both created the tables and one crashed)."""
+        async with self.transaction() as conn:
+            await xact_lock(conn, self.dialect, "hordebot:migrations")
+            await conn.run_sync(run_migrations)
 
     async def dispose(self) -> None:
         if self.inline:
@@ -209,6 +215,9 @@ class Database:
         await self._writer.dispose()
         if self._reader is not self._writer:
             await self._reader.dispose()
+
+
+__all__ = ["Database", "storage_failure", "xact_lock"]
 
 
 class _Rollback(Exception):
@@ -234,7 +243,4 @@ def alembic_config(connection: Any = None) -> Any:
 def run_migrations(sync_conn: Any) -> None:
     from alembic import command
 
-    if sync_conn.dialect.name == "postgresql":
-        # Nodes starting together wait here for whoever migrates first, then find the schema at head.
-        sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key("migrations")})
     command.upgrade(alembic_config(sync_conn), "head")

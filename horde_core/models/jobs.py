@@ -112,6 +112,9 @@ class Job(Base):
     gen_state: Mapped[str] = mapped_column(String(16), default="")  # ok | censored | csam
     gen_metadata: Mapped[str] = mapped_column(Text, default="")  # JSON list
     image_key: Mapped[str] = mapped_column(String(200), default="")
+    # Where the worker holding the job may PUT its result: a fresh key per claim, so a stale claim's URL
+    # addresses nothing anyone reads. Submit checks what is there and publishes it as `image_key`.
+    upload_key: Mapped[str] = mapped_column(String(200), default="")
     uploaded: Mapped[bool] = mapped_column(Boolean, default=False)
     pruned: Mapped[bool] = mapped_column(Boolean, default=False)
     result: Mapped[str] = mapped_column(Text, default="")  # text, or JSON for interrogation forms

@@ -40,6 +40,8 @@ class Worker(Base):
     units_generated: Mapped[int] = mapped_column(BigInteger, default=0)  # megapixelsteps or tokens
     uncompleted_jobs: Mapped[int] = mapped_column(Integer, default=0)
     uptime_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the worker last finished a job: uptime kudos go only to workers that serve (see sweeps).
+    last_job_at: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class WorkerStat(Base):

@@ -1,10 +1,11 @@
-"""Accepting a request on PostgreSQL in one statement: the concurrency check, the kudos hold (a conditional debit
-and its ledger row) and the request with its jobs, as data-modifying CTEs of one autocommitted statement.
+"""Accepting a request on PostgreSQL in one statement: the concurrency count, the kudos hold (a conditional debit
+and its ledger row) and the request with its jobs, as data-modifying CTEs of one statement.
 
-One statement is one transaction, so the rules hold as they do in the multi-statement form SQLite uses
-(service/generation.py): the debit is conditional and checked by its row count, its ledger row is written with
-it, and nothing is inserted when the debit fails. What it saves is round trips: on PostgreSQL every statement
-is one, and a request accepted in seven of them spent most of its time waiting on the network.
+The caller runs it in its transaction after taking the requester's lock (service/generation.py), so the count
+sees every request accepted before, and the rules hold as in the multi-statement form SQLite uses: the debit is
+conditional and checked by its row count, its ledger row is written with it, and nothing is inserted when the
+debit fails. What it saves is round trips: on PostgreSQL every statement is one, and a request accepted in
+seven of them spent most of its time waiting on the network.
 """
 
 from __future__ import annotations

@@ -127,6 +127,8 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
                 .prefix_with("MATERIALIZED"))
         ids = union_all(select(first.c.id), select(more.c.id))
         # One statement does the whole pop: it also picks the model and returns the request's row.
+        if worker.kind == "image":  # the claim's own upload keys (see `upload_key_of`)
+            values["upload_key"] = _upload_key_sql()
         stmt = (update(_jobs).where(J.id.in_(ids), J.state == SQL_WAITING, _serving(worker), R.id == J.request_id)
                 .values(**values, model=_model_for(worker)))
         return stmt.returning(J.id, J.request_id, J.seed, J.model, *[c.label(f"r_{c.name}") for c in R])
@@ -140,6 +142,15 @@ def _claim_statement(dialect: str, worker: WorkerProfile, amount: int) -> Any:
         targets = select(J.id).where(J.request_id == pick, J.state == SQL_WAITING).limit(amount)
         stmt = update(_jobs).where(J.id.in_(targets), _serving(worker)).values(**values)
     return stmt.returning(J.id, J.request_id, J.seed)
+
+
+def upload_key_of(job_id: str, claim: str) -> str:
+    """Where the claim named `claim` uploads a job's result: a key of its own, never the published one."""
+    return f"img/{job_id}.{claim}.webp"
+
+
+def _upload_key_sql() -> Any:
+    return literal("img/") + _jobs.c.id + literal(".") + bindparam("claim", type_=String) + literal(".webp")
 
 
 def _model_for(worker: WorkerProfile) -> Any:
@@ -157,18 +168,21 @@ def _model_for(worker: WorkerProfile) -> Any:
 
 
 async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
-                ttl: float) -> list[Any]:
+                ttl: float, claim: str | None = None) -> list[Any]:
     """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
     stmt = _claim_statement(dialect, worker, amount)
-    return list((await conn.execute(stmt, {"now": now, "deadline": now + ttl})).all())
+    params = {"now": now, "deadline": now + ttl}
+    if dialect == "postgresql" and worker.kind == "image":
+        params["claim"] = claim or ""
+    return list((await conn.execute(stmt, params)).all())
 
 
 async def claim_jobs(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
-                     ttl: float) -> tuple[list[Any], Any, str]:
-    """The whole pop: claimed jobs (sorted by id), their request's row and the model the worker is to use.
-    PostgreSQL: one statement (run it in autocommit: one round trip). SQLite: three, in the caller's
-    transaction."""
-    claimed = sorted(await claim(conn, dialect, worker, amount, now, ttl), key=lambda j: j.id)
+                     ttl: float, claim: str | None = None) -> tuple[list[Any], Any, str]:
+    """The whole pop: claimed jobs (sorted by id), their request's row and the model the worker is to use;
+    image jobs get the claim's upload keys (`upload_key_of(job, claim)`). PostgreSQL: one statement (run it in
+    autocommit: one round trip). SQLite: four, in the caller's transaction."""
+    claimed = sorted(await claim(conn, dialect, worker, amount, now, ttl, claim), key=lambda j: j.id)
     if not claimed:
         return [], None, ""
     if dialect == "postgresql":
@@ -177,7 +191,11 @@ async def claim_jobs(conn: AsyncConnection, dialect: str, worker: WorkerProfile,
         return claimed, request, str(claimed[0].model or "")
     request = (await conn.execute(select(_requests).where(R.id == claimed[0].request_id))).first()
     model = pick_model(traits_of(request), worker)
-    await conn.execute(update(_jobs).where(_jobs.c.id.in_([c.id for c in claimed])).values(model=model))
+    values: dict[str, Any] = {"model": model}
+    if claim and worker.kind == "image":
+        values["upload_key"] = _upload_key_sql()
+    await conn.execute(update(_jobs).where(_jobs.c.id.in_([c.id for c in claimed])).values(**values),
+                       {"claim": claim or ""})
     return claimed, request, model
 
 

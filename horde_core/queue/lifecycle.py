@@ -50,9 +50,15 @@ _JOBS_OF = select(_jobs).where(J.request_id == bindparam("rid")).order_by(J.id)
 # Matches the partial index ix_jobs_user_active, so the count never walks other users' jobs.
 _ACTIVE_OF_USER = (select(func.count()).select_from(_jobs)
                    .where(J.user_id == bindparam("uid"), J.state.in_([SQL_WAITING, SQL_PROCESSING])))
+_ACTIVE_OF_IP = (select(func.count()).select_from(_jobs.join(_requests, R.id == J.request_id))
+                 .where(J.user_id == bindparam("uid"), J.state.in_([SQL_WAITING, SQL_PROCESSING]),
+                        R.ipaddr == bindparam("ip")))
 _OWNED_BY = J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == bindparam("owner")))
 _FINISH = (update(_jobs).where(J.id == bindparam("jid"), _OWNED_BY, J.state == SQL_PROCESSING)
            .returning(J.id, J.request_id, J.popped_at, J.model, J.reward, J.units, J.worker_id))
+# The same, for a result uploaded under a claim's key: only while that claim still holds the job.
+_FINISH_UPLOADED = _FINISH.where(J.upload_key == bindparam("claim_key"))
+_SET_UPLOAD_KEY = update(_jobs).where(J.id == bindparam("jid")).values(upload_key=bindparam("ukey"))
 _SET_MODEL = update(_jobs).where(J.id.in_(bindparam("ids", expanding=True))).values(model=bindparam("model_in"))
 
 
@@ -96,16 +102,30 @@ async def active_jobs_of_user(conn: AsyncConnection, user_id: int) -> int:
     return int(await conn.scalar(_ACTIVE_OF_USER, {"uid": user_id}) or 0)
 
 
+async def active_jobs_of_ip(conn: AsyncConnection, user_id: int, ipaddr: str) -> int:
+    """Jobs of one user (the anonymous one) sent from one address, still waiting or in flight."""
+    return int(await conn.scalar(_ACTIVE_OF_IP, {"uid": user_id, "ip": ipaddr[:64]}) or 0)
+
+
 def owned_by(user_id: int) -> Any:
     """Condition: the job is held by one of this user's workers."""
     return J.worker_id.in_(select(Worker.__table__.c.id).where(Worker.__table__.c.owner_id == user_id))
 
 
 async def finish_job(conn: AsyncConnection, job_id: str, owner_id: int, now: float,
-                     values: dict[str, Any]) -> Any:
-    """Processing -> done, if a worker of `owner_id` holds the job; None when none does."""
+                     values: dict[str, Any], *, upload_key: str | None = None) -> Any:
+    """Processing -> done, if a worker of `owner_id` holds the job (under the claim that uploaded to
+    `upload_key`, when given); None when none does."""
     params = {"jid": job_id, "owner": owner_id, "state": DONE, "finished_at": now, "deadline": None, **values}
-    return (await conn.execute(_FINISH, params)).first()
+    if upload_key is None:
+        return (await conn.execute(_FINISH, params)).first()
+    return (await conn.execute(_FINISH_UPLOADED, {**params, "claim_key": upload_key})).first()
+
+
+async def set_upload_keys(conn: AsyncConnection, keys: dict[str, str]) -> None:
+    """Give each claimed job its claim's own upload key (job id -> key)."""
+    if keys:
+        await conn.execute(_SET_UPLOAD_KEY, [{"jid": jid, "ukey": key} for jid, key in keys.items()])
 
 
 @dataclass(slots=True)
@@ -189,7 +209,8 @@ async def expirable(conn: AsyncConnection, now: float, expiry: float, limit: int
 
 async def prunable_images(conn: AsyncConnection, now: float, retention: float,
                           limit: int = 500) -> list[tuple[str, str]]:
-    """Stored images of requests past retention (or expired): (job id, image key)."""
+    """Stored images of requests past retention (or expired): (job id, image key). A job's last upload (if
+    its result was never published) goes too: see `prunable_uploads`."""
     cutoff = now - retention
     old = or_(R.state == REQ_EXPIRED, and_(R.finished_at.is_not(None), R.finished_at < cutoff,
                                            R.state != ACTIVE))
@@ -215,6 +236,18 @@ async def prunable_sources(conn: AsyncConnection, now: float, retention: float,
 async def forget_sources(conn: AsyncConnection, request_ids: list[str]) -> None:
     if request_ids:
         await conn.execute(update(_requests).where(R.id.in_(request_ids)).values(source_image="", source_mask=""))
+
+
+async def prunable_uploads(conn: AsyncConnection, now: float, retention: float, limit: int = 500) -> list[str]:
+    """Upload keys still recorded on jobs of requests past retention (a result that was published cleared its
+    key; these are uploads of claims that failed, timed out or never submitted). Their keys are forgotten here."""
+    rows = await conn.execute(select(J.id, J.upload_key).join(_requests, R.id == J.request_id)
+                              .where(J.upload_key != "", R.state != ACTIVE, R.finished_at < now - retention)
+                              .limit(limit))
+    found = [(r.id, r.upload_key) for r in rows]
+    if found:
+        await conn.execute(update(_jobs).where(J.id.in_([jid for jid, _ in found])).values(upload_key=""))
+    return [key for _, key in found]
 
 
 async def mark_pruned(conn: AsyncConnection, job_ids: list[str], now: float, retention: float) -> None:

@@ -20,7 +20,7 @@ from .dto import (
     UserInfo,
     WorkerInfo,
 )
-from .errors import BadRequest, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
+from .errors import BadRequest, Conflict, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .fairness import FairnessRules
 from .gallery import GalleryEntry, GalleryMixin, GalleryPage
 from .info import InfoMixin, KindStatus
@@ -47,6 +47,7 @@ __all__ = [
     "CatalogueIndexes",
     "CatalogueItem",
     "Compatibility",
+    "Conflict",
     "Delivery",
     "DeliverySpec",
     "FairnessRules",

@@ -20,7 +20,7 @@ from horde_core.queue import lifecycle
 from horde_core.queue.matching import pack
 from horde_core.queue.states import ACTIVE, WAITING
 from horde_core.reference.forms import IMAGE_FORMS, KNOWN_FORMS, is_image_form
-from horde_core.storage.images import NotAnImage, b64decode, to_webp
+from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users.repo import UserRow
 
 from .deliveries import DeliverySpec
@@ -28,7 +28,7 @@ from .dto import AlchemyStatus, FormStatus, PoppedForm
 from .errors import BadRequest, Forbidden, TooMany
 from .generation import GenerationMixin
 from .schemas import AlchemyPopSpec, AlchemyRequestSpec, AlchemySubmitSpec
-from .work import WorkMixin, image_key
+from .work import WorkMixin, image_key, new_upload_keys
 
 Fetcher = Callable[[str, int, float, bool], Awaitable[bytes]]
 _R = Request.__table__.c
@@ -60,6 +60,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         # A proxying service (the bot) is one client agent for many members, each capped as a user.
         await self._flood_control(user, "" if spec.proxied_account else client_agent)
+        await self.precheck_limits(user, len(spec.forms), 0, ipaddr)  # before the source is decoded
         source, width, height = await self._source_image(spec.source_image)
         now = self.clock.now()
         rid = str(uuid.uuid4())
@@ -117,7 +118,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
                     raise BadRequest(f"source_image: {exc}", rc="SourceImageUnreachable") from exc
             else:
                 raw = b64decode(source, core.source_download_max_bytes)
-            return to_webp(raw)
+            return await self.images.to_webp(raw)
         except NotAnImage as exc:
             raise BadRequest(f"source_image: {exc}", rc="SourceImageInvalid",
                              errors={"source_image": str(exc)}) from exc
@@ -139,13 +140,15 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             claimed = await claims.claim_forms(conn, self.db.dialect, worker.profile, IMAGE_FORMS, spec.amount, now,
                                                ttl)
             requests = {rid: await lifecycle.request_row(conn, rid) for rid in {c.request_id for c in claimed}}
+            keys = new_upload_keys([c.id for c in claimed if is_image_form(c.form)])
+            await lifecycle.set_upload_keys(conn, keys)
         popped = []
         for job in claimed:
             request = requests[job.request_id]
             payload = json.loads(request.params or "{}").get(job.form)
             popped.append(PoppedForm(id=job.id, form=job.form, source_image=self.download_url(request.source_image),
                                      payload=payload or None,
-                                     r2_upload=self.upload_url(job.id) if is_image_form(job.form) else None))
+                                     r2_upload=self.upload_url(keys[job.id]) if job.id in keys else None))
         return popped, ({} if popped else await self._skipped(worker))
 
     async def submit_interrogation(self, user: UserRow, spec: AlchemySubmitSpec) -> int:
@@ -154,8 +157,15 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
         async with self.db.read() as conn:
             job = await lifecycle.job_row(conn, spec.id)
         form = job.form if job is not None else ""
+        webp: bytes | None = None
+        claim_key: str | None = None
         if is_image_form(form):
-            if not await self.store.exists(image_key(spec.id)):
+            await self._check_holder(user, spec.id)  # cheap, before any decoding
+            try:  # checked and re-encoded like an image generation's result
+                webp, claim_key = await self._uploaded_result(spec.id)
+            except NotAnImage:
+                return await self._fault(user, spec.id, "interrogation")
+            if webp is None:
                 raise BadRequest("No image was uploaded for this form; PUT it to r2_upload first.",
                                  rc="MissingUpload")
             value: Any = "R2"
@@ -165,9 +175,10 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             value = _form_value(form, spec.result)
         censored = spec.state in ("censored", "csam")
         values = {"result": json.dumps({form: value}), "censored": censored, "gen_state": spec.state,
-                  "image_key": image_key(spec.id) if is_image_form(form) else ""}
+                  "image_key": image_key(spec.id) if webp else "", "upload_key": ""}
         reward = await self._settle_submit(user, spec.id, "interrogation", values, censored=censored,
-                                           csam=spec.state == "csam")
+                                           csam=spec.state == "csam", raw=webp, upload_key=claim_key)
+        await self._published(claim_key or "")
         if job is not None and form == "nsfw":
             async with self.db.read() as conn:
                 request = await lifecycle.request_row(conn, job.request_id)

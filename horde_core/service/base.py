@@ -22,7 +22,7 @@ from horde_core.models import Meta
 from horde_core.parts import CachedWorker, NodeParts, in_process_parts
 from horde_core.queue import lifecycle
 from horde_core.reference import ModelReference
-from horde_core.storage import ImageStore, LocalImageStore, UrlSigner
+from horde_core.storage import ImagePool, ImageStore, LocalImageStore, UrlSigner
 from horde_core.users import repo as users_repo
 from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
@@ -36,11 +36,14 @@ from .tally import Tally
 class ServiceBase:
     def __init__(self, config: AppConfig, db: Database, *, clock: Clock | None = None,
                  store: ImageStore | None = None, reference: ModelReference | None = None,
-                 parts: NodeParts | None = None, events: Bus | None = None) -> None:
+                 parts: NodeParts | None = None, events: Bus | None = None,
+                 images: ImagePool | None = None) -> None:
         self.config = config
         self.db = db
         self.clock = clock or Clock()
         self.store: ImageStore = store or LocalImageStore(f"{config.core.data_dir}/images")
+        # Every image the core decodes or encodes goes through this pool, never the event loop.
+        self.images = images or ImagePool(config.core.image_threads)
         self.reference = reference or ModelReference.load_default()
         self.parts = parts or in_process_parts(self.clock, events)
         # The node's parts, by name (horde_core/parts says what each holds and how it is shared).
@@ -86,14 +89,17 @@ class ServiceBase:
 
     # --- signed URLs (the signature is the capability) ------------------------------------------
 
-    def upload_url(self, job_id: str) -> str:
-        """Where a worker PUTs a job's result: straight into the store when it presigns (S3), else our route."""
+    def upload_url(self, key: str) -> str:
+        """Where the claim that owns upload `key` PUTs its result (the key is fresh per claim): straight into the
+        store when it presigns (S3), else our route, which refuses the PUT once that claim no longer holds its
+        job. Either way only the accepted submit's upload is read, checked and published under the job's own
+        key, so a stale or second PUT never changes a delivered image."""
         ttl = self.config.core.image_job_ttl * 4
-        presigned = self.store.presigned_put(f"img/{job_id}.webp", ttl)
+        presigned = self.store.presigned_put(key, ttl)
         if presigned is not None:
             return presigned
         exp = int(self.clock.now()) + ttl
-        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{job_id}", exp)
+        return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{key}", exp)
 
     def download_url(self, key: str) -> str:
         """Where anyone holding the link GETs an image: the store's presigned URL (S3), else our route."""

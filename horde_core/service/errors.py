@@ -44,3 +44,8 @@ class RequestNotFound(NotFound):
 class TooMany(HordeError):
     status = 429
     rc = "TooManyPrompts"
+
+
+class Conflict(HordeError):
+    status = 409
+    rc = "Conflict"

@@ -9,6 +9,7 @@ import secrets
 import uuid
 from typing import Any
 
+from horde_core.db import xact_lock
 from horde_core.deliveries import repo as deliveries
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
@@ -16,7 +17,8 @@ from horde_core.queue.accept import accept
 from horde_core.queue.claim import traits_of
 from horde_core.queue.matching import pack, skip_reason
 from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
-from horde_core.storage.images import NotAnImage, b64decode, to_webp
+from horde_core.storage.images import NotAnImage, b64decode
+from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
 
 from .deliveries import DeliverySpec
@@ -33,9 +35,19 @@ def job_seeds(seed: str | None, n: int, variation: int | None) -> list[str]:
     """Seeds as strings of digits; a word is turned into a stable number."""
     if seed is None:
         return [str(secrets.randbelow(2**32)) for _ in range(n)]
-    base = int(seed) if seed.isdigit() else int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
+    digits = seed.isascii() and seed.isdigit()
+    base = int(seed) if digits else int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16)
     step = variation or 1
     return [str((base + i * step) % 2**32) for i in range(n)]
+
+
+def _concurrency_lock(user: UserRow, ipaddr: str) -> str:
+    return f"concurrency:{user.id}:{ipaddr if user.anonymous else ''}"
+
+
+def _no_kudos(total: int, floor: int) -> Forbidden:
+    return Forbidden(f"This request needs {total} kudos and your balance would fall below {floor}. Earn kudos "
+                     "by running a worker, or lower steps, size or images.", rc="KudosUpfront")
 
 
 def parse_request_id(request_id: str) -> str:
@@ -72,11 +84,13 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
             return Accepted(None, total, warnings)
         if await self.over_request_limit(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
+        # The cheap checks (concurrency, kudos) before the costly work: decoding images in the pool.
+        await self.precheck_limits(user, p.n, total, ipaddr)
         source = mask = b""
         if spec.source_image:
-            source = self._decode_client_image(spec.source_image, "source_image")
+            source = await self._decode_client_image(spec.source_image, "source_image")
         if spec.source_mask:
-            mask = self._decode_client_image(spec.source_mask, "source_mask")
+            mask = await self._decode_client_image(spec.source_mask, "source_mask")
 
         now = self.clock.now()
         rid = str(uuid.uuid4())
@@ -112,48 +126,66 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
 
     async def _enqueue(self, user: UserRow, request: dict[str, Any], jobs: list[dict[str, Any]],
                        total: int, deliver: DeliverySpec | None = None) -> None:
-        """Concurrency check, kudos hold, insert and the client's delivery note: one transaction."""
-        limit = self.config.core.anonymous_concurrency if user.anonymous else user.concurrency
+        """Concurrency check, kudos hold, insert and the client's delivery note: one transaction, serialised
+        per user (per IP when anonymous), so simultaneous requests cannot all pass the same count."""
         now = request["created_at"]
-        await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"),
-                                            request.get("ipaddr", "")))
+        ipaddr = request.get("ipaddr", "")
+        await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"), ipaddr))
         floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
-
-        def too_many(active: int) -> TooMany:
-            return TooMany(f"You already have {active} jobs queued or in progress; your limit is "
-                           f"{limit}. Wait for them to finish.", rc="TooManyPrompts")
-
-        def too_poor() -> Forbidden:
-            return Forbidden(f"This request needs {total} kudos and your balance would fall below "
-                             f"{floor}. Earn kudos by running a worker, or lower steps, size or "
-                             "images.", rc="KudosUpfront")
-
-        if self.db.dialect == "postgresql" and deliver is None and not await self.fairness_applies(request):
-            # One statement, one round trip (queue/accept.py). A member under their community's fairness rules
-            # takes the transaction below (it counts their requests under a lock), and so does a request whose
-            # Discord delivery is recorded with it.
-            async with self.db.autocommit() as conn:
-                accepted, active = await accept(conn, request, jobs, total, floor,
-                                                None if user.anonymous else limit, now)
-            if not accepted:
-                raise too_many(active) if not user.anonymous and active + len(jobs) > limit else too_poor()
-        else:
-            async with self.db.transaction() as conn:
-                active = await lifecycle.active_jobs_of_user(conn, user.id)
-                if active + len(jobs) > limit and not user.anonymous:
-                    raise too_many(active)
+        fast = (self.db.dialect == "postgresql" and not user.anonymous and deliver is None
+                and not await self.fairness_applies(request))
+        async with self.db.transaction() as conn:
+            await xact_lock(conn, self.db.dialect, _concurrency_lock(user, ipaddr))
+            if fast:
+                # After the lock, one statement does the rest (queue/accept.py): the concurrency count, the
+                # conditional debit with its ledger row, the request and its jobs. Anonymous requests (counted per
+                # address), members under their community's fairness rules and requests whose Discord delivery
+                # is recorded with them take the steps below.
+                accepted, active = await accept(conn, request, jobs, total, floor, user.concurrency, now)
+                if not accepted:
+                    if active + len(jobs) > user.concurrency:
+                        raise TooMany(f"You already have {active} jobs queued or in progress; the limit is "
+                                      f"{user.concurrency}. Wait for them to finish.", rc="TooManyPrompts")
+                    raise _no_kudos(total, floor)
+            else:
+                await self._check_concurrency(conn, user, len(jobs), ipaddr)
                 await self.admit_fairly(conn, request, len(jobs))  # per member of a community
                 await lifecycle.insert_request(conn, request, jobs)
                 if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
-                    raise too_poor()
+                    raise _no_kudos(total, floor)
                 if deliver is not None:
                     await deliveries.add(conn, deliver.row(request, now))
         self.note_waiting(request["kind"])
 
-    def _decode_client_image(self, data: str, field: str) -> bytes:
+    async def precheck_limits(self, user: UserRow, jobs: int, total: int, ipaddr: str) -> None:
+        """What `_enqueue` will check, read without locks: refuses most over-limit requests before any
+        image of theirs is decoded (the transaction checks again)."""
+        async with self.db.read() as conn:
+            await self._check_concurrency(conn, user, jobs, ipaddr)
+            if not user.anonymous:
+                fresh = await users_repo.by_id(conn, user.id)
+                floor = self.config.core.kudos_floor
+                if fresh is not None and fresh.kudos - total < floor:
+                    raise _no_kudos(total, floor)
+
+    async def _check_concurrency(self, conn: Any, user: UserRow, jobs: int, ipaddr: str) -> None:
+        if user.anonymous:
+            limit = self.config.core.anonymous_concurrency
+            active = await lifecycle.active_jobs_of_ip(conn, user.id, ipaddr)
+            who = "Anonymous requests from your address have"
+        else:
+            limit = user.concurrency
+            active = await lifecycle.active_jobs_of_user(conn, user.id)
+            who = "You already have"
+        if active + jobs > limit:
+            raise TooMany(f"{who} {active} jobs queued or in progress; the limit is {limit}. Wait for them to "
+                          "finish" + (", or register an API key." if user.anonymous else "."), rc="TooManyPrompts")
+
+    async def _decode_client_image(self, data: str, field: str) -> bytes:
+        """A client's image as checked WebP, decoded in the image pool (never on the event loop)."""
         try:
             raw = b64decode(data, self.config.api.max_body_bytes)
-            webp, _, _ = to_webp(raw)
+            webp, _, _ = await self.images.to_webp(raw)
         except NotAnImage as exc:
             raise BadRequest(f"{field}: {exc}", rc="SourceImageInvalid", errors={field: str(exc)}) from exc
         return webp

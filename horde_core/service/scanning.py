@@ -90,7 +90,7 @@ class ScanMixin(SafetyMixin):
                     await settlement.reward_from_mint(conn, now, owner, cost, "generation", job_id)
             if row.worker_id:
                 await workers_repo.record_job(conn, row.worker_id, row.model or "", 0 if csam else cost,
-                                              int(row.units), now - float(row.popped_at or now))
+                                              int(row.units), now - float(row.popped_at or now), now)
         if csam:
             await self._strike_for_csam(request.id)
         self.events.publish("job_finished", {"request_id": request.id, "job_id": job_id, "kind": "image",

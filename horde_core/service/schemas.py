@@ -6,17 +6,40 @@ plenty); bad values are refused with the field named.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import math
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 _IGNORE = ConfigDict(extra="ignore", populate_by_name=True)
+MAX_SEED_LENGTH = 64
 
 
 def _seed(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return str(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("a seed is a string or a number")
+    text = str(value)
+    if len(text) > MAX_SEED_LENGTH:
+        raise ValueError(f"a seed has at most {MAX_SEED_LENGTH} characters")
+    return text
+
+
+def _whole(value: Any) -> Any:
+    """An amount: a JSON integer (or a float with nothing after the point, as horde-sdk sends it); never a
+    string, a boolean, a fraction or something too large for a kudos balance."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueError("must be a whole number")
+        value = int(value)
+    return value
+
+
+# Kudos amounts and job counts: whole numbers only ("10" and true are refused), bounded by each field.
+Whole = Annotated[int, BeforeValidator(_whole)]
 
 
 class LoraSpec(BaseModel):
@@ -95,7 +118,7 @@ class ImagePopSpec(BaseModel):
     bridge_agent: str = Field("unknown:0:unknown", max_length=200)
     threads: int = Field(1, ge=1, le=50)
     require_upfront_kudos: bool = False
-    amount: int = Field(1, ge=1, le=20)
+    amount: Whole = Field(1, ge=1, le=20)
     max_pixels: int = Field(512 * 512, ge=0, le=3072 * 3072 * 4)
     blacklist: list[str] = Field(default_factory=list, max_length=200)
     allow_img2img: bool = True
@@ -131,7 +154,7 @@ class SubmitSpec(BaseModel):
 class TransferSpec(BaseModel):
     model_config = _IGNORE
     username: str = Field(min_length=1, max_length=120)
-    amount: float = Field(gt=0)
+    amount: Whole = Field(ge=1, le=1_000_000_000)
 
 
 class WorkerModifySpec(BaseModel):
@@ -190,7 +213,7 @@ class TextPopSpec(BaseModel):
     blacklist: list[str] = Field(default_factory=list, max_length=200)
     bridge_agent: str = Field("unknown:0:unknown", max_length=200)
     threads: int = Field(1, ge=1, le=50)
-    amount: int = Field(1, ge=1, le=20)
+    amount: Whole = Field(1, ge=1, le=20)
     require_upfront_kudos: bool = False
     extra_slow_worker: bool = False
 
@@ -228,7 +251,7 @@ class AlchemyPopSpec(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     forms: list[str] = Field(default_factory=list, max_length=50)
     priority_usernames: list[str] = Field(default_factory=list, max_length=50)
-    amount: int = Field(1, ge=1, le=20)
+    amount: Whole = Field(1, ge=1, le=20)
     max_tiles: int = Field(16, ge=1, le=256)
     threads: int = Field(1, ge=1, le=50)
     bridge_agent: str = Field("unknown:0:unknown", max_length=200)

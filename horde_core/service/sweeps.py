@@ -105,14 +105,17 @@ class SweepMixin(WorkMixin, MinutesMixin):
             return await deliveries.prune_stranded(conn, before)
 
     async def _pay_uptime(self) -> int:
+        """Uptime kudos for availability that serves the horde: only workers that finished a job within
+        `core.uptime_job_window`, and per owner only the `core.uptime_workers_per_owner` most recently busy
+        of them. Other online workers count uptime seconds but earn nothing (idle names mint no kudos)."""
         now = self.clock.now()
-        window = self.config.core.worker_online_window
-        per_hour = self.config.core.uptime_kudos_per_hour
+        core = self.config.core
+        window = core.worker_online_window
         paid = 0
         async with self.db.transaction() as conn:
-            for w in await workers_repo.listing(conn, online_since=now - window):
-                if w.maintenance:
-                    continue
+            online = [w for w in await workers_repo.listing(conn, online_since=now - window) if not w.maintenance]
+            earning = _earning(online, now - core.uptime_job_window, core.uptime_workers_per_owner)
+            for w in online:
                 old = await conn.scalar(_W.select().with_only_columns(_W.c.uptime_paid_until)
                                         .where(_W.c.id == w.id))
                 elapsed = now - float(old)
@@ -121,7 +124,7 @@ class SweepMixin(WorkMixin, MinutesMixin):
                 elif elapsed < UPTIME_CHUNK:
                     continue
                 else:
-                    reward = pricing.uptime_reward(elapsed, per_hour)
+                    reward = pricing.uptime_reward(elapsed, core.uptime_kudos_per_hour) if w.id in earning else 0
                 moved = await conn.execute(update(_W).where(_W.c.id == w.id, _W.c.uptime_paid_until == old)
                                            .values(uptime_paid_until=now,
                                                    uptime_seconds=_W.c.uptime_seconds + int(elapsed),
@@ -141,3 +144,14 @@ class SweepMixin(WorkMixin, MinutesMixin):
                 log.exception("sweep failed; will retry")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def _earning(online: list[workers_repo.WorkerRow], busy_since: float, per_owner: int) -> set[str]:
+    """Ids of the workers that earn uptime: finished a job since `busy_since`, at most `per_owner` of one
+    owner (the most recently busy first)."""
+    by_owner: dict[int, list[workers_repo.WorkerRow]] = {}
+    for w in online:
+        if w.last_job_at >= busy_since and w.last_job_at > 0:
+            by_owner.setdefault(w.owner_id, []).append(w)
+    return {w.id for ws in by_owner.values()
+            for w in sorted(ws, key=lambda w: (-w.last_job_at, w.id))[:max(0, per_owner)]}

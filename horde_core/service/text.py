@@ -60,7 +60,7 @@ class TextMixin(GenerationMixin, WorkMixin):
             "softprompts": sorted(set(spec.softprompts or ())), "ipaddr": ipaddr[:64],
         }
         ttl = self.config.core.text_job_ttl
-        worker, request, claimed, model = await self._pop(
+        worker, request, claimed, model, _ = await self._pop(
             user, "text", spec.name, announced, spec.priority_usernames, spec.amount, ttl,
             blacklist=tuple(w for w in spec.blacklist if w), softprompts=tuple(spec.softprompts or ()))
         if not claimed:

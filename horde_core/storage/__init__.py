@@ -1,6 +1,7 @@
 """Image storage behind a small interface, and signed URLs that act as capabilities."""
 
 from horde_core.config import AppConfig
+from horde_core.storage.images import ImagePool
 from horde_core.storage.local import LocalImageStore
 from horde_core.storage.signing import UrlSigner
 from horde_core.storage.store import ImageStore, check_key
@@ -15,4 +16,4 @@ async def open_store(config: AppConfig) -> ImageStore:
     return LocalImageStore(f"{config.core.data_dir}/images")
 
 
-__all__ = ["ImageStore", "LocalImageStore", "UrlSigner", "check_key", "open_store"]
+__all__ = ["ImagePool", "ImageStore", "LocalImageStore", "UrlSigner", "check_key", "open_store"]

@@ -1,10 +1,12 @@
-"""Images as files under a directory: the single-node default (the API serves them through signed URLs)."""
+"""Images as files under a directory: the single-node default (the API serves them through signed URLs).
+Keys are our own (`<kind>/<uuid>.<ext>`, or `<kind>/<uuid>.<claim>.<ext>` for a claim's upload), never a caller's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -32,6 +34,12 @@ class LocalImageStore:
     async def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    async def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
@@ -51,10 +59,17 @@ class LocalImageStore:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write beside the target under a name of this write's own, then rename: concurrent writers of one key
+    never share a temporary file, and a reader sees the old bytes or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _unlink_all(paths: list[Path]) -> None:

@@ -1,6 +1,7 @@
 """The interface every image store implements: local disk (one node) or an S3-compatible bucket (several).
 
-Keys are the core's own (`<kind>/<uuid>.<ext>`), never a caller's. A store that can hand out presigned URLs
+Keys are the core's own (`<kind>/<uuid>.<ext>`, or `<kind>/<uuid>.<claim>.<ext>` for a claim's upload), never a
+caller's. A store that can hand out presigned URLs
 (S3) lets workers upload and clients download straight from it; one that cannot (local disk) answers None and
 the API serves those bytes through its own signed routes instead.
 """
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}\.[a-z]+$")
+KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}(\.[0-9a-f]{32})?\.[a-z]+$")
 
 
 def check_key(key: str) -> str:
@@ -27,6 +28,10 @@ class ImageStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def size(self, key: str) -> int | None:
+        """Bytes stored under `key`, or None when nothing is."""
+        ...
 
     async def delete(self, key: str) -> None: ...
 

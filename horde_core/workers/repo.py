@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, bindparam, insert, select, update
+from sqlalchemy import BigInteger, Float, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,6 +52,7 @@ class WorkerRow:
     uptime_seconds: int
     flagged: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    last_job_at: float = 0.0
 
 
 _SELECT = select(_workers, _users.c.username.label("owner_name"),
@@ -71,6 +72,7 @@ def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
         requests_fulfilled=int(r.requests_fulfilled), kudos_generated=int(r.kudos_generated),
         kudos_uptime=int(r.kudos_uptime), units_generated=int(r.units_generated),
         uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds), flagged=bool(r.flagged),
+        last_job_at=float(r.last_job_at or 0.0),
     )
 
 
@@ -103,6 +105,11 @@ async def listing(conn: AsyncConnection, *, kind: str | None = None, owner_id: i
     return [_row(r) for r in (await conn.execute(q)).all()]
 
 
+async def count_of_owner(conn: AsyncConnection, owner_id: int) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(_workers).where(_workers.c.owner_id == owner_id))
+               or 0)
+
+
 async def create(conn: AsyncConnection, now: float, owner_id: int, name: str, kind: str,
                  profile: dict[str, Any]) -> WorkerRow | None:
     """Register a worker; None when the name was taken meanwhile (the caller looks it up again)."""
@@ -133,6 +140,8 @@ _SECONDS = bindparam("seconds", type_=Float)
 _RECORD_WORKER = update(_workers).where(_workers.c.id == bindparam("wid")).values(
     requests_fulfilled=_workers.c.requests_fulfilled + 1, kudos_generated=_workers.c.kudos_generated + _REWARD,
     units_generated=_workers.c.units_generated + bindparam("units", type_=BigInteger))
+_LAST_JOB = (update(_workers).where(_workers.c.id == bindparam("wid"))
+             .values(last_job_at=bindparam("at", type_=Float)))
 _RECORD_STAT = (update(_stats).where(_stats.c.worker_id == bindparam("wid"), _stats.c.model == bindparam("model_in"))
                 .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + _REWARD, seconds=_stats.c.seconds + _SECONDS))
 
@@ -154,13 +163,16 @@ _RECORD_IN_ONE = _record_in_one()
 
 
 async def record_job(conn: AsyncConnection, worker_id: str, model: str, reward: int, units: int,
-                     seconds: float) -> None:
-    """Count one finished job on the worker and in its per-model statistics."""
+                     seconds: float, at: float | None = None) -> None:
+    """Count one finished job on the worker and in its per-model statistics; `at` is when it finished (uptime
+    kudos go only to workers that finished one recently)."""
     params = {"wid": worker_id, "reward": reward, "units": units, "model_in": model, "seconds": seconds}
     if conn.dialect.name == "postgresql":
         await conn.execute(_RECORD_IN_ONE, params)
         return
     await conn.execute(_RECORD_WORKER, params)
+    if at is not None:
+        await conn.execute(_LAST_JOB, {"wid": worker_id, "at": at})
     if (await conn.execute(_RECORD_STAT, params)).rowcount:
         return
     try:

@@ -93,14 +93,17 @@ async def test_forms_are_served_by_the_alchemists_that_know_them(service: HordeS
         early = await http.post(url("/api/v2/interrogate/submit"), headers={"apikey": akey},
                                 json={"id": form["id"], "result": "R2", "state": "ok"})
         assert early.status == 400 and (await _json(early))["rc"] == "MissingUpload"
-        assert (await http.put(form["r2_upload"], data=b"UPSCALED")).status == 200
+        upscaled = io.BytesIO()
+        Image.new("RGB", (128, 128), (9, 99, 199)).save(upscaled, format="WEBP", lossless=True)
+        assert (await http.put(form["r2_upload"], data=upscaled.getvalue())).status == 200
         sub = await http.post(url("/api/v2/interrogate/submit"), headers={"apikey": akey},
                               json={"id": form["id"], "result": "R2", "state": "ok"})
         assert (await _json(sub))["reward"] == pricing.IMAGE_FORM_COST_PER_TILE * 2
         status = await _json(await http.get(url(f"/api/v2/interrogate/status/{rid}")))
         assert status["state"] == "done"
         link = next(f["result"]["RealESRGAN_x4plus"] for f in status["forms"] if f["form"] == "RealESRGAN_x4plus")
-        assert await (await http.get(link)).read() == b"UPSCALED"
+        served = Image.open(io.BytesIO(await (await http.get(link)).read()))  # checked and re-encoded
+        assert served.size == (128, 128) and served.convert("RGB").getpixel((3, 3)) == (9, 99, 199)
     assert await balance(service, requester) == 50 - 1 - 1 - 4
     assert await balance(service, owner) == 6
     await assert_books_balance(service)

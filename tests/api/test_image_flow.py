@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 import aiohttp
+from PIL import Image
 
 from horde_core.service import HordeService
+
+
+def webp(color: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(out, format="WEBP", lossless=True)
+    return out.getvalue()
 
 
 async def test_full_cycle_with_r2_upload(service: HordeService, server, make_user) -> None:
@@ -28,8 +37,8 @@ async def test_full_cycle_with_r2_upload(service: HordeService, server, make_use
         assert isinstance(pop["payload"]["seed"], str)
         assert sorted(pop["r2_uploads"]) == [u for _, u in sorted(zip(pop["ids"], pop["r2_uploads"]))]
 
-        for job_id, url in zip(pop["ids"], pop["r2_uploads"]):
-            put = await http.put(url, data=b"\x00not-really-webp" + job_id.encode())
+        for i, (job_id, url) in enumerate(zip(pop["ids"], pop["r2_uploads"])):
+            put = await http.put(url, data=webp((i, 50, 100)))
             assert put.status == 200
             sub = await http.post(server.make_url("/api/v2/generate/submit"), headers={"apikey": wkey},
                                   json={"id": job_id, "generation": "R2", "state": "ok", "seed": "42"})
@@ -48,7 +57,7 @@ async def test_full_cycle_with_r2_upload(service: HordeService, server, make_use
         assert gen["seed"] == "42" and gen["worker_name"] == "Worker One"
         got = await http.get(gen["img"])
         assert got.status == 200
-        assert (await got.read()).startswith(b"\x00not-really-webp")
+        assert Image.open(io.BytesIO(await got.read())).convert("RGB").getpixel((1, 1)) in ((0, 50, 100), (1, 50, 100))
 
     async with service.db.read() as conn:
         from horde_core.ledger import book

@@ -217,18 +217,20 @@ async def test_sdk_client_and_sdk_worker_round_trip(service: HordeService, sdk_s
 
 async def test_r2_upload_takes_arbitrary_bytes_like_the_sdk_round_trip(service: HordeService, sdk_server, http,
                                                                        manual, make_user) -> None:
-    """horde-sdk's own round-trip test PUTs 786,432 bytes that are not an image; the client gets them back."""
-    _, rkey = await make_user("requester", kudos=100)
+    """horde-sdk's own round-trip test PUTs 786,432 bytes that are not an image: the PUT answers 200, as it
+    expects. The submit then finds no image in them: each try is a failed generation (no reward), and once
+    the request failed too often it is faulted and refunded. Bytes that are not an image are never served."""
+    requester, rkey = await make_user("requester", kudos=100)
     _, wkey = await make_user("gpu")
     blob = bytes(range(256)) * 3072
     assert len(blob) == 786_432
-    (accepted, _, status), _ = await asyncio.gather(
-        sdk_client(http, image_request(rkey, r2=True)),
-        sdk_worker(manual, http, wkey, "Raw Bytes Worker", r2_bytes=blob))
-    (gen,) = status.generations
-    async with http.get(gen.img) as got:  # a plain GET, no headers
-        assert got.status == 200
-        assert await got.read() == blob
+    tries = service.config.core.max_job_faults + 1
+    accepted = await call(manual, image_request(rkey, r2=True), ImageGenerateAsyncResponse)
+    served = await sdk_worker(manual, http, wkey, "Raw Bytes Worker", r2_bytes=blob, jobs=tries)
+    assert [reward for _, reward in served] == [0.0] * tries
+    check = await call(manual, ImageGenerateCheckRequest(id=accepted.id_), ImageGenerateCheckResponse)
+    assert check.done and check.faulted and check.finished == 0
+    assert (await service.user_by_name(str(requester.id))).kudos == 100
 
 
 async def test_dry_run_prices_without_queueing(service: HordeService, sdk_server, simple, manual,

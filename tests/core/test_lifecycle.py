@@ -116,8 +116,10 @@ async def test_censored_jobs_cost_the_requester_nothing(service: HordeService, m
 
 async def test_online_workers_earn_uptime_once_per_period(service: HordeService, make_user,
                                                           clock: FakeClock) -> None:
-    owner, _ = await make_user("gpu")
-    await service.pop_image(owner, pop_spec("w1"))
+    requester, owner, _ = await _setup(service, make_user)  # uptime goes only to workers that serve
+    job = await service.pop_image(owner, pop_spec("w1"))
+    await service.submit_image(owner, submit_spec(job.ids[0]))
+    served = await balance(service, owner)
     clock.advance(200)
     await service.pop_image(owner, pop_spec("w1"))
     assert (await service.sweep())["uptime"] == 0  # not a whole period yet
@@ -128,11 +130,11 @@ async def test_online_workers_earn_uptime_once_per_period(service: HordeService,
     await service.pop_image(owner, pop_spec("w1"))
     assert (await service.sweep())["uptime"] == 1
     assert (await service.sweep())["uptime"] == 0  # a second sweep pays nothing twice
-    assert await balance(service, owner) == 9  # 650 s online at 50 kudos/hour, paid in whole kudos
+    assert await balance(service, owner) == served + 9  # 650 s online at 50 kudos/hour, paid in whole kudos
     clock.advance(3 * 3600)  # offline for hours, then back: the gap earns nothing
     await service.pop_image(owner, pop_spec("w1"))
     await service.sweep()
     clock.advance(100)
     await service.sweep()
-    assert await balance(service, owner) == 9
+    assert await balance(service, owner) == served + 9
     await assert_books_balance(service)

@@ -91,10 +91,17 @@ async def core(cluster: Cluster) -> AsyncIterator[HordeService]:
         await db.dispose()
 
 
-def png(colour: tuple[int, int, int], fmt: str = "PNG") -> bytes:
+def png(rgb: tuple[int, int, int], fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (64, 64), colour).save(out, format=fmt)
+    Image.new("RGB", (64, 64), rgb).save(out, format=fmt)
     return out.getvalue()
+
+
+def colour(data: bytes) -> tuple[int, int, int]:
+    return Image.open(io.BytesIO(data)).convert("RGB").getpixel((10, 10))  # type: ignore[return-value]
+
+
+RESULT = png((90, 90, 90), "WEBP")
 
 
 class Client:
@@ -164,14 +171,14 @@ async def test_a_result_made_on_b_reaches_the_client_on_a(cluster: Cluster) -> N
         img = out["generations"][0]["img"]
         assert status == 200 and urlsplit(img).netloc == urlsplit(cluster.s3.endpoint).netloc
         async with http.get(img) as got:
-            assert got.status == 200 and await got.read() == result
+            assert got.status == 200 and colour(await got.read())[0] > 180  # checked, re-encoded, published
 
         by_base64 = await client.request(r2=False)
         popped = await worker.pop_until("gpu-one")
         other = png((30, 200, 30), "WEBP")
         await worker.submit(popped["id"], base64.b64encode(other).decode())
         status, out = await client.call("GET", f"/generate/status/{by_base64}")
-        assert base64.b64decode(out["generations"][0]["img"]) == other
+        assert colour(base64.b64decode(out["generations"][0]["img"]))[1] > 180
 
         third = await client.request()  # uploaded through B's URL, submitted on A: the same bucket
         popped = await worker.pop_until("gpu-one")
@@ -211,7 +218,7 @@ async def test_the_bot_process_hears_a_job_finished_on_b_within_a_second(cluster
     heard = await bot.expect("job_finished", request_id=request_id)
     delivered = await bot.expect("delivered")
     assert heard["at"] - submitted < WITHIN, heard["at"] - submitted
-    assert delivered["files"] == [len(result)]  # the image itself, read from the bucket by the bot process
+    assert len(delivered["files"]) == 1 and delivered["files"][0] > 0  # the image, read from the bucket there
     assert delivered["at"] - submitted < WITHIN, delivered["at"] - submitted
 
 
@@ -263,7 +270,7 @@ async def test_no_job_is_handed_out_twice_and_the_books_balance(cluster: Cluster
                     continue
                 got.extend(popped["ids"])
                 for job_id in popped["ids"]:
-                    await submitter.submit(job_id, base64.b64encode(b"result " + job_id.encode()).decode())
+                    await submitter.submit(job_id, base64.b64encode(RESULT).decode())
 
         await asyncio.gather(*[work(n, o, f"gpu-race-{i}") for i, (n, o) in enumerate([(a, b), (b, a)] * 2)])
         assert len(got) == jobs and len(set(got)) == jobs  # every job once, none twice

@@ -74,10 +74,14 @@ def key(kind: str = "img") -> str:
     return f"{kind}/{uuid.uuid4()}.webp"
 
 
-def png(colour: tuple[int, int, int]) -> bytes:
+def png(rgb: tuple[int, int, int], fmt: str = "PNG") -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (16, 16), colour).save(out, format="PNG")
+    Image.new("RGB", (16, 16), rgb).save(out, format=fmt)
     return out.getvalue()
+
+
+def colour(data: bytes) -> tuple[int, int, int]:
+    return Image.open(io.BytesIO(data)).convert("RGB").getpixel((4, 4))  # type: ignore[return-value]
 
 
 # --- the store's own contract --------------------------------------------------------------------------------
@@ -154,7 +158,7 @@ async def test_results_go_straight_to_the_store_and_back(svc: HordeService, api,
         forged = await http.put(_forged(upload), data=b"forged")
         assert forged.status == 403
         assert await _submit(http, api, wkey, pop["id"]) == 400  # nothing was stored by the forged PUT
-        put = await http.put(upload, data=b"RIFF-result-bytes")  # a plain PUT, no content type, as reGen does
+        put = await http.put(upload, data=png((200, 10, 10), "WEBP"))  # a plain PUT, no content type, as reGen does
         assert put.status == 200
         assert await _submit(http, api, wkey, pop["id"]) == 200
         status = await (await http.get(api.make_url(f"/api/v2/generate/status/{rid}"))).json()
@@ -162,7 +166,7 @@ async def test_results_go_straight_to_the_store_and_back(svc: HordeService, api,
         if isinstance(store, S3ImageStore):
             assert urlsplit(img).netloc == urlsplit(store.settings.endpoint_url).netloc
         got = await http.get(img)
-        assert got.status == 200 and await got.read() == b"RIFF-result-bytes"
+        assert got.status == 200 and colour(await got.read())[0] > 180  # the result, checked and re-encoded
         assert (await http.get(_forged(img))).status == 403
         again = await (await http.get(api.make_url(f"/api/v2/generate/status/{rid}"))).json()
         assert again["generations"][0]["img"] == img  # stable while a client polls
@@ -180,11 +184,11 @@ async def test_base64_results_and_sources_live_in_the_store(svc: HordeService, a
         given = Image.open(io.BytesIO(base64.b64decode(pop["source_image"])))  # http: base64 for old workers
         assert given.convert("RGB").getpixel((3, 3))[1] > 150
         assert await store.exists(f"source/{rid}.webp")
-        result = base64.b64encode(b"base64-result").decode()
+        result = base64.b64encode(png((10, 10, 220), "WEBP")).decode()
         assert await _submit(http, api, wkey, pop["id"], result) == 200
         status = await (await http.get(api.make_url(f"/api/v2/generate/status/{rid}"))).json()
-        assert base64.b64decode(status["generations"][0]["img"]) == b"base64-result"
-        assert await store.get(f"img/{pop['id']}.webp") == b"base64-result"
+        assert colour(base64.b64decode(status["generations"][0]["img"]))[2] > 180
+        assert colour(await store.get(f"img/{pop['id']}.webp") or b"")[2] > 180
 
 
 async def test_pruning_deletes_from_the_store(svc: HordeService, api, store: ImageStore, clock: FakeClock,
@@ -195,7 +199,7 @@ async def test_pruning_deletes_from_the_store(svc: HordeService, api, store: Ima
         rid = await _request(http, api, rkey, source_image=base64.b64encode(png((1, 2, 3))).decode(),
                              source_processing="img2img")
         pop = await _pop(http, api, wkey)
-        assert (await http.put(pop["r2_upload"], data=b"bytes")).status == 200
+        assert (await http.put(pop["r2_upload"], data=png((5, 5, 5), "WEBP"))).status == 200
         assert await _submit(http, api, wkey, pop["id"]) == 200
     stored, source = f"img/{pop['id']}.webp", f"source/{rid}.webp"
     assert await store.exists(stored) and await store.exists(source)

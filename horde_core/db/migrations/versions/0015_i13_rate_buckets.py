@@ -1,15 +1,15 @@
 """rate buckets shared by every node (unlogged on PostgreSQL)
 
-Revision ID: 0014_i13
-Revises: 0013
+Revision ID: 0015_i13
+Revises: 0014
 Create Date: 2026-12-06 03:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_i13"
-down_revision = "0013"
+revision = "0015_i13"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
