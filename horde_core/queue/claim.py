@@ -168,21 +168,21 @@ def _model_for(worker: WorkerProfile) -> Any:
 
 
 async def claim(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
-                ttl: float, claim: str | None = None) -> list[Any]:
+                ttl: float, claim_token: str | None = None) -> list[Any]:
     """Claim up to `amount` waiting jobs of one request; returns rows of (id, request_id, seed)."""
     stmt = _claim_statement(dialect, worker, amount)
     params = {"now": now, "deadline": now + ttl}
     if dialect == "postgresql" and worker.kind == "image":
-        params["claim"] = claim or ""
+        params["claim"] = claim_token or ""
     return list((await conn.execute(stmt, params)).all())
 
 
 async def claim_jobs(conn: AsyncConnection, dialect: str, worker: WorkerProfile, amount: int, now: float,
-                     ttl: float, claim: str | None = None) -> tuple[list[Any], Any, str]:
+                     ttl: float, claim_token: str | None = None) -> tuple[list[Any], Any, str]:
     """The whole pop: claimed jobs (sorted by id), their request's row and the model the worker is to use;
-    image jobs get the claim's upload keys (`upload_key_of(job, claim)`). PostgreSQL: one statement (run it in
+    image jobs get the claim's upload keys (`upload_key_of(job, claim_token)`). PostgreSQL: one statement (run it in
     autocommit: one round trip). SQLite: four, in the caller's transaction."""
-    claimed = sorted(await claim(conn, dialect, worker, amount, now, ttl, claim), key=lambda j: j.id)
+    claimed = sorted(await claim(conn, dialect, worker, amount, now, ttl, claim_token), key=lambda j: j.id)
     if not claimed:
         return [], None, ""
     if dialect == "postgresql":
@@ -192,10 +192,10 @@ async def claim_jobs(conn: AsyncConnection, dialect: str, worker: WorkerProfile,
     request = (await conn.execute(select(_requests).where(R.id == claimed[0].request_id))).first()
     model = pick_model(traits_of(request), worker)
     values: dict[str, Any] = {"model": model}
-    if claim and worker.kind == "image":
+    if claim_token and worker.kind == "image":
         values["upload_key"] = _upload_key_sql()
     await conn.execute(update(_jobs).where(_jobs.c.id.in_([c.id for c in claimed])).values(**values),
-                       {"claim": claim or ""})
+                       {"claim": claim_token or ""})
     return claimed, request, model
 
 

@@ -150,7 +150,8 @@ def _record_in_one() -> Any:
     """PostgreSQL: the worker's counters and its per-model row (an upsert) in one statement, one round trip."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-    worker = _RECORD_WORKER.cte("counted")
+    worker = (_RECORD_WORKER.values(last_job_at=func.coalesce(bindparam("at", type_=Float), _workers.c.last_job_at))
+              .cte("counted"))
     stat = pg_insert(_stats).values(worker_id=bindparam("wid"), model=bindparam("model_in"), jobs=1, kudos=_REWARD,
                                     seconds=_SECONDS)
     return stat.on_conflict_do_update(
@@ -168,7 +169,7 @@ async def record_job(conn: AsyncConnection, worker_id: str, model: str, reward: 
     kudos go only to workers that finished one recently)."""
     params = {"wid": worker_id, "reward": reward, "units": units, "model_in": model, "seconds": seconds}
     if conn.dialect.name == "postgresql":
-        await conn.execute(_RECORD_IN_ONE, params)
+        await conn.execute(_RECORD_IN_ONE, {**params, "at": at})
         return
     await conn.execute(_RECORD_WORKER, params)
     if at is not None:

@@ -40,6 +40,7 @@ class Node:
         self.proc = subprocess.Popen(argv, env=env, cwd=str(ROOT), stdin=subprocess.PIPE if talk else None,
                                      stdout=subprocess.PIPE if talk else self._log, stderr=self._log)
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._asked = False
         if talk:
             threading.Thread(target=self._read, daemon=True).start()
 
@@ -92,8 +93,10 @@ class Node:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def ask_to_stop(self) -> None:
-        """SIGTERM (a bot node: quit), without waiting: nodes stop side by side."""
-        if self.proc.poll() is None:
+        """SIGTERM (a bot node: quit), once, without waiting: nodes stop side by side. (A second SIGTERM could
+        land after the node put the default handler back on its way out, and kill it.)"""
+        if self.proc.poll() is None and not self._asked:
+            self._asked = True
             if self.proc.stdin is not None:
                 with contextlib.suppress(OSError):
                     self.send({"cmd": "quit"})
