@@ -90,6 +90,8 @@ class SweepMixin(WorkMixin, MinutesMixin):
         async with self.db.transaction() as conn:
             await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
             await lifecycle.forget_sources(conn, [rid for rid, _ in sources])
+            uploads = await lifecycle.prunable_uploads(conn, now, retention)  # claims that never published
+        await self.store.delete_many(uploads)
         return len(images)
 
     async def _prune_audit(self) -> int:

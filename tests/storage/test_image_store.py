@@ -208,3 +208,22 @@ async def test_pruning_deletes_from_the_store(svc: HordeService, api, store: Ima
     assert not await store.exists(stored) and not await store.exists(source)  # the source goes too
     async with svc.db.read() as conn:
         assert await lifecycle.prunable_sources(conn, svc.clock.now(), svc.config.core.image_retention) == []
+
+
+async def test_uploads_of_claims_that_never_submitted_are_deleted(svc: HordeService, api, store: ImageStore,
+                                                                 clock: FakeClock, make_user) -> None:
+    _, rkey = await make_user("req", kudos=100)
+    _, wkey = await make_user("gpu")
+    async with aiohttp.ClientSession() as http:
+        await _request(http, api, rkey)
+        pop = await _pop(http, api, wkey)
+        assert (await http.put(pop["r2_upload"], data=png((5, 5, 5), "WEBP"))).status == 200
+    async with svc.db.read() as conn:
+        upload = (await lifecycle.job_row(conn, pop["id"])).upload_key
+    assert upload and await store.exists(upload)
+    core = svc.config.core
+    clock.advance(core.request_expiry + 1)  # the worker never submits; the request expires
+    await svc.sweep()
+    clock.advance(core.image_retention + 1)
+    await svc.sweep()
+    assert not await store.exists(upload)  # wherever the store is
