@@ -1,6 +1,6 @@
 """rate buckets shared by every node (unlogged on PostgreSQL)
 
-Revision ID: 0015_i13
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 03:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 03:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_i13"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
