@@ -1,9 +1,12 @@
 """hordebot's composition root: read the configuration, build the core, serve the API (and the bot).
 
-    python main.py [--config FILE]                 run the horde (and the bot when a token is set)
+    python main.py [--config FILE] [--role all|api|bot|sweeper[,...]]
+                                                   run the horde (and the bot when a token is set); a role
+                                                   runs only part of it, for several nodes on PostgreSQL
     python main.py user create NAME [--kudos N] [--trusted] [--concurrency N]
     python main.py user list
     python main.py user kudos NAME AMOUNT          an audited grant (negative takes kudos back)
+    python main.py user key NAME                   replace NAME's API key (prints the new one last)
     python main.py safety check [--negative TEXT] PROMPT | safety check --jsonl < prompts.jsonl
     python main.py safety terms export|import FILE the prompt filter's terms, for administrators
     python main.py dataset import DIR [--dataset NAME] [--gold] [--nsfw]
@@ -29,9 +32,13 @@ from pathlib import Path
 from aiohttp import web
 
 from horde_core.api import create_app, runner_options
+from horde_core.api.fetch import fetch_image
+from horde_core.clock import Clock
 from horde_core.config import AppConfig, load_config
 from horde_core.db import Database, storage_failure
+from horde_core.parts import parts_for
 from horde_core.service import HordeError, HordeService
+from horde_core.storage import open_store
 from horde_core.web import setup_web
 
 log = logging.getLogger("hordebot")
@@ -41,6 +48,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="main.py", description="hordebot: a community AI horde.")
     parser.add_argument("--config", help="TOML settings file (see config.example.toml)")
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--role", default="all", type=parse_roles,
+                        help="what this process runs: all (default), or any of api, bot, sweeper joined by commas "
+                             "(several nodes share one PostgreSQL database; see README 'Running on several nodes')")
     sub = parser.add_subparsers(dest="command")
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user and print its API key last")
@@ -49,6 +59,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     create.add_argument("--trusted", action="store_true")
     create.add_argument("--concurrency", type=int, default=None)
     user.add_parser("list", help="list users")
+    rekey = user.add_parser("key", help="replace a user's API key (the old one stops working on every node)")
+    rekey.add_argument("name")
     grant = user.add_parser("kudos", help="grant kudos through the ledger")
     grant.add_argument("name")
     grant.add_argument("amount", type=int)
@@ -101,13 +113,44 @@ def check_data_dir(config: AppConfig) -> None:
             probe.unlink()
 
 
+
+
+ROLES = ("api", "bot", "sweeper")
+
+
+def parse_roles(text: str) -> frozenset[str]:
+    """`all`, or roles joined by commas: api (the HTTP API), bot (the Discord bot, or its shards), sweeper
+    (background sweeps and the upstream relay)."""
+    names = {part.strip().lower() for part in text.split(",") if part.strip()}
+    if names == {"all"}:
+        return frozenset(ROLES)
+    unknown = names - set(ROLES)
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown role {', '.join(sorted(unknown)) or text!r}; "
+                                         f"use all or any of {', '.join(ROLES)}")
+    return frozenset(names)
+
+
 async def open_service(config: AppConfig) -> HordeService:
+    """The core as this node runs it: migrated database, image store, and the node's parts (shared through
+    PostgreSQL when the database is PostgreSQL, so events and cache invalidations reach the other nodes)."""
     check_data_dir(config)
     db = Database(config.database_url, pool_size=config.core.db_pool_size)
     await db.migrate()
-    service = HordeService(config, db)
+    clock = Clock()
+    store = await open_store(config)
+    parts = parts_for(db, clock, config.core.shared_state)
+    await parts.start()
+    service = HordeService(config, db, clock=clock, store=store, parts=parts)
     await service.bootstrap()
     return service
+
+
+async def close_service(service: HordeService) -> None:
+    """Send what events are still queued to the other nodes, then close the store and the database."""
+    await service.parts.close()
+    await service.store.close()
+    await service.db.dispose()
 
 
 async def run_cli(args: argparse.Namespace, config: AppConfig) -> int:
@@ -127,11 +170,16 @@ async def run_cli(args: argparse.Namespace, config: AppConfig) -> int:
         elif args.action == "kudos":
             user = await service.grant_kudos(args.name, args.amount, args.note)
             print(f"{user.display_name} now has {user.kudos} kudos.")
+        elif args.action == "key":
+            user = await service.user_by_name(args.name)
+            key = await service.regenerate_key(user.id)
+            print(f"{user.display_name} has a new API key; the old one no longer works. API key (shown once):")
+            print(key)
     except HordeError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     finally:
-        await service.db.dispose()
+        await close_service(service)
     return 0
 
 
@@ -166,7 +214,7 @@ async def run_safety(args: argparse.Namespace, config: AppConfig) -> int:
             print(f"error: {exc.message}", file=sys.stderr)
             return 2
         finally:
-            await service.db.dispose()
+            await close_service(service)
         return 0
     prompt_filter = None
     db_file = config.database_url.split("///", 1)[-1] if config.database_url.startswith("sqlite") else None
@@ -175,7 +223,7 @@ async def run_safety(args: argparse.Namespace, config: AppConfig) -> int:
         try:
             prompt_filter = PromptFilter(await service.filter_terms())
         finally:
-            await service.db.dispose()
+            await close_service(service)
     return safety_cli.run(rest, sys.stdin, sys.stdout, prompt_filter=prompt_filter)
 
 
@@ -191,7 +239,7 @@ async def run_upstream(args: argparse.Namespace, config: AppConfig) -> int:
     try:
         report = await service.upstream_report(args.days)
     finally:
-        await service.db.dispose()
+        await close_service(service)
     print(f"Upstream mode: {'on' if up.enabled and up.url else 'off'}"
           f"{f' ({up.url})' if up.url else ' (set [upstream] url, api_key and enabled)'}")
     if up.url:
@@ -293,7 +341,7 @@ async def run_dataset(args: argparse.Namespace, config: AppConfig) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
     finally:
-        await service.db.dispose()
+        await close_service(service)
 
 
 async def _import_images(service: HordeService, folder: Path, args: argparse.Namespace) -> int:
@@ -353,49 +401,60 @@ async def _export_images(service: HordeService, out: Path, dataset: str | None) 
     return 0
 
 
-async def serve(config: AppConfig) -> None:
+async def serve(config: AppConfig, roles: frozenset[str] = frozenset(ROLES)) -> int:
+    """Run this node's roles until SIGINT/SIGTERM, then stop them in order (bot, sweeps, API, storage)."""
+    if roles == {"bot"} and not config.bot.token:
+        log.error("--role bot needs a bot token (HORDE_BOT__TOKEN)")
+        return 2
     service = await open_service(config)
-    app = create_app(service, config)
-    setup_web(app, service, config)
-    runner = web.AppRunner(app, **runner_options(config))  # type: ignore[arg-type]
-    await runner.setup()
-    site = web.TCPSite(runner, config.api.host, config.api.port)
-    await site.start()
+    service.fetch_url = fetch_image
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-    sweeper = asyncio.create_task(service.run_sweeps(stop))
     db_kind = "SQLite" if service.db.dialect == "sqlite" else "PostgreSQL"
-    log.info("horde API on http://%s:%s (database: %s)", config.api.host, config.api.port, db_kind)
-    log.info("workers and clients: use base URL %s/api/ with a key from "
-             "`python main.py user create NAME`", config.public_url)
-    relay_task: asyncio.Task[None] | None = None
-    if config.upstream.enabled and config.upstream.url:
-        from horde_core.upstream import UpstreamRelay, client_for
+    log.info("node roles: %s (database: %s, images: %s, state: %s)", ", ".join(sorted(roles)), db_kind,
+             config.core.image_store, "shared" if service.parts.shared else "this process")
+    runner: web.AppRunner | None = None
+    if "api" in roles:
+        app = create_app(service, config)
+        setup_web(app, service, config)
+        runner = web.AppRunner(app, **runner_options(config))  # type: ignore[arg-type]
+        await runner.setup()
+        await web.TCPSite(runner, config.api.host, config.api.port).start()
+        log.info("horde API on http://%s:%s", config.api.host, config.api.port)
+        log.info("workers and clients: use base URL %s/api/ with a key from "
+                 "`python main.py user create NAME`", config.public_url)
+    background: list[asyncio.Task[None]] = []
+    if "sweeper" in roles:
+        background.append(asyncio.create_task(service.run_sweeps(stop)))
+        if config.upstream.enabled and config.upstream.url:
+            from horde_core.upstream import UpstreamRelay, client_for
 
-        relay_task = asyncio.create_task(UpstreamRelay(service, client_for(config)).run(stop))
-    bot_task: asyncio.Task[None] | None = None
+            background.append(asyncio.create_task(UpstreamRelay(service, client_for(config)).run(stop)))
     bot = None
-    if config.bot.token:
+    if "bot" in roles and config.bot.token:
         from bot import create_bot
 
         bot = create_bot(config, service)
         bot_task = asyncio.create_task(bot.start(config.bot.token))
         bot_task.add_done_callback(_report_bot_exit)
-        log.info("Discord bot starting")
-    else:
+        log.info("Discord bot starting%s", f" (shards {config.bot.shard_ids} of {config.bot.shard_count})"
+                 if config.bot.shard_ids else "")
+    elif "bot" in roles:
         log.info("no bot token (HORDE_BOT__TOKEN): running the horde alone")
+    log.info("ready")
     await stop.wait()
     log.info("shutting down")
     if bot is not None:
         await bot.close()
-    await sweeper
-    if relay_task is not None:
-        await relay_task
-    await runner.cleanup()
-    await service.db.dispose()
+    for task in background:
+        await task
+    if runner is not None:
+        await runner.cleanup()
+    await close_service(service)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -412,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(run_dataset(args, config))
         if args.command == "upstream":
             return asyncio.run(run_upstream(args, config))
-        asyncio.run(serve(config))
+        return asyncio.run(serve(config, args.role))
     except StartupError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -77,10 +77,11 @@ class Load:
             phase.end()
         return done
 
-    async def fill(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str,
+    async def fill(self, base: str | tuple[str, ...], count: int, cap_seconds: float, phase: Phase, where: str,
                    flow: Flow = IMAGE) -> list[float]:
-        """Queue `count` one-job requests, keys round-robin; returns completion times (perf_counter)."""
-        url = f"{base}{flow.async_path}"
+        """Queue `count` one-job requests, keys round-robin (and nodes, given several); returns completion
+        times (perf_counter)."""
+        bases = (base,) if isinstance(base, str) else base
         lat = phase.lat(f"{flow.label}async")
         deadline = time.perf_counter() + cap_seconds
         started = 0
@@ -88,6 +89,7 @@ class Load:
 
         async def loop(i: int) -> None:
             nonlocal started
+            url = f"{bases[i % len(bases)]}{flow.async_path}"
             hdrs = headers(self.request_keys[i % len(self.request_keys)])
             while started < count and time.perf_counter() < deadline:
                 started += 1
@@ -105,10 +107,11 @@ class Load:
         phase.end()
         return finished
 
-    async def cycles(self, base: str, count: int, cap_seconds: float, phase: Phase, where: str,
+    async def cycles(self, base: str | tuple[str, ...], count: int, cap_seconds: float, phase: Phase, where: str,
                      flow: Flow = IMAGE) -> tuple[int, int]:
-        """`concurrency` workers loop pop -> submit until `count` jobs were claimed; returns (cycles, empty pops)."""
-        pop_url, submit_url = f"{base}{flow.pop_path}", f"{base}{flow.submit_path}"
+        """`concurrency` workers loop pop -> submit until `count` jobs were claimed (given several nodes, each
+        worker polls one of them, in turn); returns (cycles, empty pops)."""
+        bases = (base,) if isinstance(base, str) else base
         hdrs = headers(self.worker_key)
         bodies = self.bodies(flow)
         pop_lat, submit_lat = phase.lat(f"{flow.label}pop (job)"), phase.lat(f"{flow.label}submit")
@@ -118,6 +121,8 @@ class Load:
         async def worker(i: int) -> None:
             nonlocal issued, done, empty
             body = bodies[i]
+            node = bases[i % len(bases)]
+            pop_url, submit_url = f"{node}{flow.pop_path}", f"{node}{flow.submit_path}"
             while issued < count and time.perf_counter() < deadline:
                 issued += 1  # a pop in flight counts, so exactly `count` jobs are claimed
                 status, data, dt = await self.post(pop_url, body, hdrs, where)

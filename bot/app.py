@@ -29,8 +29,13 @@ class HordeBot(commands.Bot):
         intents = discord.Intents.default()
         intents.message_content = config.bot.message_content_intent
         intents.members = config.bot.members_intent
+        shards: dict[str, object] = {}
+        if isinstance(self, commands.AutoShardedBot) and config.bot.shard_count:
+            # One of several bot processes: only these shards here (the others run elsewhere).
+            shards = {"shard_count": config.bot.shard_count, "shard_ids": list(config.bot.shard_ids) or None}
         super().__init__(command_prefix=commands.when_mentioned, intents=intents,
-                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True))
+                         allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+                         **shards)
         self.config = config
         self.service = service
         self.sync_commands = sync_commands
@@ -78,5 +83,6 @@ class ShardedHordeBot(HordeBot, commands.AutoShardedBot):
 def create_bot(config: AppConfig, service: HordeService, *, sharded: bool | None = None,
                **kwargs: object) -> HordeBot:
     """Build the bot; cogs are loaded in setup_hook when it logs in (or when tests call it)."""
-    cls = ShardedHordeBot if (config.bot.sharded if sharded is None else sharded) else HordeBot
+    split = bool(config.bot.shard_ids or config.bot.shard_count)
+    cls = ShardedHordeBot if (config.bot.sharded or split if sharded is None else sharded) else HordeBot
     return cls(config, service, **kwargs)  # type: ignore[arg-type]

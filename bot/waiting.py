@@ -1,6 +1,8 @@
 """Waking whoever follows a request, without sleeping: the core's "job_finished" event (or a Cancel button)
-sets the request's event; a slow poll stays as the fallback (a core in another process whose events do not reach
-us, an event published between our check and our wait, a job that faulted or expired without an event)."""
+sets the request's event. Events come from every node: in this process on one node, over PostgreSQL
+LISTEN/NOTIFY when the bot runs beside other nodes (a job finished on another API node wakes us within
+milliseconds). A slow poll stays as the fallback (an event lost while the bus reconnected, an event published
+between our check and our wait, a job that faulted or expired without an event)."""
 
 from __future__ import annotations
 

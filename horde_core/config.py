@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -63,8 +63,11 @@ class CoreSettings(_Section):
     database_url: str = ""
     # PostgreSQL connections kept open (as many again may be opened under load).
     db_pool_size: int = 20
-    # Upload and image store: "local" (under data_dir/images).
-    image_store: str = "local"
+    # Upload and image store: "local" (under data_dir/images) or "s3" (an S3-compatible bucket, see [s3]).
+    image_store: Literal["local", "s3"] = "local"
+    # Per-node state (caches, rate limits, events): "auto" shares it through PostgreSQL when the database is
+    # PostgreSQL (LISTEN/NOTIFY, shared rate buckets), "local" keeps it in this process (one node only).
+    shared_state: Literal["auto", "local"] = "auto"
     horde_name: str = "hordebot"
     max_prompt_length: int = 8000
     max_text_prompt_length: int = 200_000
@@ -221,6 +224,28 @@ class UpstreamSettings(_Section):
     max_download_bytes: int = 16 * 1024 * 1024
 
 
+class S3Settings(_Section):
+    """An S3-compatible bucket for every image when `core.image_store = "s3"`: what several nodes share.
+    Workers upload and clients download through presigned URLs, so image bytes never pass through a node."""
+
+    # Where the nodes reach the store (empty: AWS S3 of `region`), e.g. http://127.0.0.1:8333 for SeaweedFS.
+    endpoint_url: str = ""
+    # The store's address as workers and clients reach it, used in presigned URLs (empty: endpoint_url).
+    public_url: str = ""
+    bucket: str = "hordebot"
+    region: str = "us-east-1"
+    # Credentials (empty: the usual AWS environment, e.g. AWS_ACCESS_KEY_ID). Prefer HORDE_S3__ACCESS_KEY and
+    # HORDE_S3__SECRET_KEY to a file.
+    access_key: str = ""
+    secret_key: str = ""
+    # Every key under this prefix (e.g. "hordebot/"), to share a bucket with something else.
+    prefix: str = ""
+    # "path" (http://host/bucket/key: SeaweedFS, MinIO) or "virtual" (http://bucket.host/key: AWS, R2).
+    addressing_style: Literal["path", "virtual"] = "path"
+    # Create the bucket at start when it is missing.
+    create_bucket: bool = False
+
+
 class BotSettings(_Section):
     token: str = ""
     dev_guild_id: int = 0
@@ -233,6 +258,18 @@ class BotSettings(_Section):
     # Shard automatically (discord.py's AutoShardedBot); one process serves many guilds.
     sharded: bool = True
     members_intent: bool = False
+    # Bot processes split by shard: this process runs these shard ids (empty: all of them) out of shard_count
+    # (0: as many as Discord recommends). Every process of a split bot gets the same shard_count.
+    shard_ids: list[int] = Field(default_factory=list)
+    shard_count: int = 0
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> BotSettings:
+        if self.shard_ids and not self.shard_count:
+            raise ValueError("bot.shard_ids needs bot.shard_count (the same in every bot process)")
+        if any(not 0 <= i < self.shard_count for i in self.shard_ids):
+            raise ValueError(f"bot.shard_ids must lie in 0..{self.shard_count - 1}")
+        return self
 
 
 class WebSettings(_Section):
@@ -272,6 +309,7 @@ class AppConfig(BaseSettings):
     ratings: RatingSettings = Field(default_factory=RatingSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     bot: BotSettings = Field(default_factory=BotSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
     web: WebSettings = Field(default_factory=WebSettings)
 
     @classmethod

@@ -48,6 +48,24 @@ def _postgres_answers() -> bool:
 
 
 PG_AVAILABLE = _postgres_answers()
+S3_REQUIRED = os.environ.get("HORDEBOT_TEST_S3") == "required"
+
+
+@pytest.fixture(scope="session")
+def s3_server():  # type: ignore[no-untyped-def]
+    """One SeaweedFS S3 gateway for the session (skipped when it cannot start, required in CI)."""
+    from tests.s3server import SeaweedS3
+
+    try:
+        server = SeaweedS3().start()
+    except Exception as exc:
+        if S3_REQUIRED:
+            pytest.fail(f"an S3 server is required (HORDEBOT_TEST_S3=required) but did not start: {exc}")
+        pytest.skip(f"no S3 server: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -65,12 +65,31 @@ async def test_cli_works_while_the_server_runs(tmp_path: Path, db_url: str) -> N
             async with http.get(f"http://127.0.0.1:{port}/api/v2/find_user", headers={"apikey": key}) as r:
                 me = await r.json()
             assert r.status == 200 and me["username"] == "bob#1" and me["kudos"] == 12.0
+            rekeyed = await asyncio.to_thread(cli, env, "user", "key", "bob")
+            assert rekeyed.returncode == 0, rekeyed.stderr
+            new_key = rekeyed.stdout.strip().splitlines()[-1]
+            assert new_key != key and len(new_key) == 22
+            async with http.get(f"http://127.0.0.1:{port}/api/v2/find_user", headers={"apikey": new_key}) as r:
+                assert r.status == 200
+            if db_url.startswith("postgresql"):  # the server heard it (LISTEN/NOTIFY): the old key is refused
+                assert await _refused_within(http, f"http://127.0.0.1:{port}/api/v2/find_user", key, 2.0)
     finally:
         server.terminate()
         out, _ = server.communicate(timeout=30)
     assert server.returncode == 0, out
     assert f"http://127.0.0.1:{port}/api/" in out  # it told us where workers attach
     assert "running the horde alone" in out
+
+
+async def _refused_within(http: aiohttp.ClientSession, url: str, key: str, seconds: float) -> bool:
+    """Whether the server refuses `key` within `seconds` (its auth cache would keep it 10 s without the event)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        async with http.get(url, headers={"apikey": key}) as r:
+            if r.status in (401, 404):  # find_user answers 404 UserNotFound for a key nobody has
+                return True
+        await asyncio.sleep(0.02)  # polling the server under test, bounded by the deadline
+    return False
 
 
 def test_safety_check_prints_verdicts_in_order(tmp_path: Path) -> None:

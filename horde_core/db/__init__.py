@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from horde_core.db.failures import storage_failure
@@ -152,6 +152,35 @@ class Database:
             await aconn.rollback()
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose every statement commits by itself: one round trip for a one-statement write
+        (shared rate buckets). SQLite: an ordinary write transaction."""
+        if self.dialect != "postgresql":
+            async with self.transaction() as conn:
+                yield conn
+            return
+        async with self._writer.connect() as aconn:
+            yield await aconn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
+    async def advisory_lock(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process holds the cluster-wide lock `name` for the block (PostgreSQL: a session
+        advisory lock, tried without waiting; another node holding it makes this False). SQLite has one
+        process: always True."""
+        if self.dialect != "postgresql":
+            yield True
+            return
+        key = lock_key(name)
+        async with self._writer.connect() as aconn:
+            aconn = await aconn.execution_options(isolation_level="AUTOCOMMIT")
+            got = bool(await aconn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+            try:
+                yield got
+            finally:
+                if got:
+                    await aconn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+    @asynccontextmanager
     async def rolled_back(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction that is always rolled back (tests and dry runs)."""
         try:
@@ -193,6 +222,13 @@ __all__ = ["Database", "storage_failure", "xact_lock"]
 
 class _Rollback(Exception):
     pass
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for a name (the same on every node)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"hordebot:{name}".encode()).digest()[:8], "big", signed=True)
 
 
 def alembic_config(connection: Any = None) -> Any:

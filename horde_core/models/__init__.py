@@ -7,6 +7,7 @@ from horde_core.models.deliveries import Delivery
 from horde_core.models.gifts import Gift
 from horde_core.models.jobs import Job, Request
 from horde_core.models.ledger import LedgerEntry, Meta
+from horde_core.models.limits import RateBucket
 from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
@@ -32,6 +33,7 @@ __all__ = [
     "Party",
     "PartyEntry",
     "Penalty",
+    "RateBucket",
     "RaterTrust",
     "Rating",
     "Request",

@@ -223,6 +223,21 @@ async def prunable_images(conn: AsyncConnection, now: float, retention: float,
     return [(r.id, r.image_key) for r in rows]
 
 
+async def prunable_sources(conn: AsyncConnection, now: float, retention: float,
+                           limit: int = 500) -> list[tuple[str, list[str]]]:
+    """Source images and masks of requests finished (or expired) longer than `retention` ago:
+    (request id, keys). `forget_sources` marks them gone once they are deleted."""
+    rows = await conn.execute(select(R.id, R.source_image, R.source_mask).where(
+        R.state != ACTIVE, R.finished_at.is_not(None), R.finished_at < now - retention,
+        or_(R.source_image != "", R.source_mask != "")).limit(limit))
+    return [(r.id, [k for k in (r.source_image, r.source_mask) if k]) for r in rows]
+
+
+async def forget_sources(conn: AsyncConnection, request_ids: list[str]) -> None:
+    if request_ids:
+        await conn.execute(update(_requests).where(R.id.in_(request_ids)).values(source_image="", source_mask=""))
+
+
 async def prunable_uploads(conn: AsyncConnection, now: float, retention: float, limit: int = 500) -> list[str]:
     """Upload keys still recorded on jobs of requests past retention (a result that was published cleared its
     key; these are uploads of claims that failed, timed out or never submitted). Their keys are forgotten here."""

@@ -46,7 +46,7 @@ class AccountsMixin(ServiceBase):
         key = new_api_key()
         async with self.db.transaction() as conn:
             await users_repo.set_key_hash(conn, user_id, hash_key(key))
-        self.forget_key()
+        self.auth_cache.user_changed(user_id)  # the old key stops working on every node at once
         return key
 
     async def list_users(self) -> list[UserRow]:

@@ -56,7 +56,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
                              rc="UnknownForm")
         if len(set(names)) != len(names):
             raise BadRequest("Each form may be requested once.", rc="DuplicateForm")
-        if self.rate_limited(f"alchemy:{user.id}:{ipaddr if user.anonymous else ''}"):
+        if await self.over_request_limit(f"alchemy:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         # A proxying service (the bot) is one client agent for many members, each capped as a user.
         await self._flood_control(user, "" if spec.proxied_account else client_agent)

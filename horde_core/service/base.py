@@ -1,57 +1,43 @@
-"""State shared by the service's use cases: storage, settings, clock, and small caches.
+"""What every use case of the service may use: storage, settings, clock, and the node's named parts.
 
-The caches keep the hot paths (pop, submit, check) off the database where a slightly stale
-answer is harmless: who owns an API key (10 s), which workers exist, and whether anything
-is waiting at all (re-read at most once a second, and bumped at once by local writes).
+The per-node state (caches, rate buckets, hints, the event bus) lives in `horde_core.parts`, one part per
+concern, each built by main.py in its in-process or shared form and handed in here as `NodeParts`. The use
+cases name the part they touch (`self.auth_cache`, `self.workers`, `self.online`, `self.limits`,
+`self.settings_cache`, `self.hints`, `self.events`); nothing else in the service keeps state between calls.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-import time
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from horde_core.clock import Clock
 from horde_core.config import AppConfig
 from horde_core.db import Database
-from horde_core.events import EventBus
+from horde_core.events import Bus
 from horde_core.models import Meta
+from horde_core.parts import CachedWorker, NodeParts, in_process_parts
 from horde_core.queue import lifecycle
-from horde_core.queue.matching import WorkerProfile
 from horde_core.reference import ModelReference
 from horde_core.storage import ImagePool, ImageStore, LocalImageStore, UrlSigner
 from horde_core.users import repo as users_repo
 from horde_core.users.keys import ANONYMOUS_KEY, hash_key
 from horde_core.users.repo import UserRow
-from horde_core.workers.repo import WorkerRow
 
 from .errors import Forbidden, InvalidAPIKey
 from .login_guard import LoginGuard
 from .snapshots import Snapshots
 from .tally import Tally
 
-AUTH_TTL = 10.0
-HINT_TTL = 1.0
-
-
-@dataclass(slots=True)
-class CachedWorker:
-    row: WorkerRow
-    profile: WorkerProfile
-    profile_key: tuple = ()  # type: ignore[type-arg]
-    written_at: float = 0.0
-    skipped: dict[str, int] = field(default_factory=dict)
-    skipped_version: int = -1
-    skipped_at: float = 0.0
-
 
 class ServiceBase:
     def __init__(self, config: AppConfig, db: Database, *, clock: Clock | None = None,
                  store: ImageStore | None = None, reference: ModelReference | None = None,
-                 events: EventBus | None = None, images: ImagePool | None = None) -> None:
+                 parts: NodeParts | None = None, events: Bus | None = None,
+                 images: ImagePool | None = None) -> None:
         self.config = config
         self.db = db
         self.clock = clock or Clock()
@@ -59,21 +45,22 @@ class ServiceBase:
         # Every image the core decodes or encodes goes through this pool, never the event loop.
         self.images = images or ImagePool(config.core.image_threads)
         self.reference = reference or ModelReference.load_default()
-        self.events = events or EventBus()
-        # Web pages and /metrics (issue 15): shared read views, this node's job counters, wrong web logins.
+        self.parts = parts or in_process_parts(self.clock, events)
+        # The node's parts, by name (horde_core/parts says what each holds and how it is shared).
+        self.events = self.parts.events
+        self.auth_cache = self.parts.auth
+        self.workers = self.parts.workers
+        self.online = self.parts.online
+        self.limits = self.parts.limits
+        self.settings_cache = self.parts.communities
+        self.hints = self.parts.hints
+        # Web pages and /metrics (issue 15): read views rebuilt per node, this node's own job counters (only
+        # its own events: Prometheus sums the nodes), wrong web logins per address (the shared limiter).
         self.snapshots = Snapshots()
         self.tally = Tally()
         self.tally.listen(self.events)
-        self.login_guard = LoginGuard(self.clock, config.web.login_attempts, config.web.login_window)
+        self.login_guard = LoginGuard(self.limits, config.web.login_attempts, config.web.login_window)
         self.signer = UrlSigner(config.api.signing_secret or "unset")
-        self._auth: dict[str, tuple[float, UserRow]] = {}
-        self._workers: dict[str, CachedWorker] = {}
-        self._names: dict[str, tuple[float, int | None]] = {}
-        self._hint: dict[str, tuple[bool, float]] = {}
-        self.queue_version = 0
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._online: dict[str, tuple[float, list[WorkerRow]]] = {}
-        self._community_cache: dict[str, tuple[float, dict[str, object]]] = {}
         self.fetch_url = None  # set by the HTTP adapter: downloads interrogation sources given as URLs
         # When raters meet gold images; unpredictable to them (tests put a seeded random.Random here).
         self.rng: random.Random = random.SystemRandom()
@@ -90,21 +77,37 @@ class ServiceBase:
             secret = self.config.api.signing_secret
             if not secret:
                 secret = await conn.scalar(select(Meta.value).where(Meta.key == "signing_secret"))
-                if secret is None:
-                    secret = secrets.token_hex(32)
-                    await conn.execute(Meta.__table__.insert().values(key="signing_secret", value=secret))
+                if secret is None:  # the first node to start makes it; a node starting beside it reads theirs
+                    try:
+                        async with conn.begin_nested():
+                            await conn.execute(Meta.__table__.insert().values(key="signing_secret",
+                                                                              value=secrets.token_hex(32)))
+                    except IntegrityError:
+                        pass
+                    secret = await conn.scalar(select(Meta.value).where(Meta.key == "signing_secret"))
         self.signer = UrlSigner(secret)
 
     # --- signed URLs (the signature is the capability) ------------------------------------------
 
     def upload_url(self, key: str) -> str:
-        """Where the claim that owns upload `key` PUTs its result (the key is fresh per claim; the PUT is
-        refused once that claim no longer holds its job, whatever the URL's expiry says)."""
-        exp = int(self.clock.now()) + self.config.core.image_job_ttl * 4
+        """Where the claim that owns upload `key` PUTs its result (the key is fresh per claim): straight into the
+        store when it presigns (S3), else our route, which refuses the PUT once that claim no longer holds its
+        job. Either way only the accepted submit's upload is read, checked and published under the job's own
+        key, so a stale or second PUT never changes a delivered image."""
+        ttl = self.config.core.image_job_ttl * 4
+        presigned = self.store.presigned_put(key, ttl)
+        if presigned is not None:
+            return presigned
+        exp = int(self.clock.now()) + ttl
         return self.signer.sign(self.public_url, f"/api/v2/r2/upload/{key}", exp)
 
     def download_url(self, key: str) -> str:
-        exp = int(self.clock.now()) + self.config.api.download_url_ttl_seconds
+        """Where anyone holding the link GETs an image: the store's presigned URL (S3), else our route."""
+        ttl = self.config.api.download_url_ttl_seconds
+        presigned = self.store.presigned_get(key, ttl)
+        if presigned is not None:
+            return presigned
+        exp = int(self.clock.now()) + ttl
         exp -= exp % 60  # stable for a minute, so polling clients see the same URL
         return self.signer.sign(self.public_url, f"/api/v2/r2/{key}", exp)
 
@@ -118,65 +121,44 @@ class ServiceBase:
         """The user behind an API key; a missing key is the anonymous user where that is allowed."""
         key = (apikey or "").strip() or ANONYMOUS_KEY
         digest = hash_key(key)
-        now = time.monotonic()
-        hit = self._auth.get(digest)
-        if hit is not None and now - hit[0] < AUTH_TTL:
-            user = hit[1]
-        else:
+        user = self.auth_cache.get(digest)
+        if user is None:
             async with self.db.read() as conn:
                 found = await users_repo.by_key_hash(conn, digest)
             if found is None:
                 raise InvalidAPIKey("No user matching sent API Key. Have you remembered to register at "
                                     "this horde (`python main.py user create NAME`)?")
             user = found
-            if len(self._auth) > 50_000:
-                self._auth.clear()
-            self._auth[digest] = (now, user)
+            self.auth_cache.put(digest, user)
         if user.anonymous and not allow_anonymous:
             raise InvalidAPIKey("Anonymous users cannot do this; use a registered API key.",
                                 rc="AnonForbidden", status=403)
         return user
 
-    def forget_key(self) -> None:
-        """Drop cached authentications (after a key changes)."""
-        self._auth.clear()
-
-    # --- queue hint -----------------------------------------------------------------------
+    # --- queue hint (the `hints` part) ------------------------------------------------------------
 
     def note_waiting(self, kind: str) -> None:
-        self._hint[kind] = (True, time.monotonic())
-        self.queue_version += 1
+        """Jobs of this kind wait now (queued, requeued): every node's poppers look again."""
+        self.hints.note(kind)
 
     async def maybe_waiting(self, kind: str) -> bool:
         """False only when nothing of this kind waited at our last look, under a second ago."""
-        hit = self._hint.get(kind)
-        now = time.monotonic()
-        if hit is not None and now - hit[1] < HINT_TTL:
-            return hit[0]
-        async with self.db.read() as conn:
-            waiting = await lifecycle.anything_waiting(conn, kind)
-        if hit is None or hit[0] != waiting:
-            self.queue_version += 1
-        self._hint[kind] = (waiting, now)
-        return waiting
+
+        async def load() -> bool:
+            async with self.db.read() as conn:
+                return await lifecycle.anything_waiting(conn, kind)
+
+        return await self.hints.maybe(kind, load)
 
     def is_upstream_user(self, user_id: int) -> bool:
         """Whether this user is upstream mode's system user (set once the relay runs)."""
         return False
 
-    # --- rate limits ----------------------------------------------------------------------
+    # --- rate limits (the `limits` part) ------------------------------------------------------------
 
-    def rate_limited(self, key: str, rate: float | None = None, burst: int | None = None) -> bool:
-        """Token bucket per key: generation requests per API key by default, or `rate` a second up to `burst`."""
-        if rate is None or burst is None:
-            rate, burst = self.config.api.requests_per_second, self.config.api.request_burst
-        now = self.clock.now()
-        tokens, last = self._buckets.get(key, (float(burst), now))
-        tokens = min(float(burst), tokens + (now - last) * rate)
-        if tokens < 1.0:
-            self._buckets[key] = (tokens, now)
-            return True
-        self._buckets[key] = (tokens - 1.0, now)
-        if len(self._buckets) > 100_000:
-            self._buckets.clear()
-        return False
+    async def over_request_limit(self, key: str) -> bool:
+        """The API's request limit (`api.requests_per_second`, `api.request_burst`) for one requester."""
+        return await self.limits.limited(key, self.config.api.requests_per_second, self.config.api.request_burst)
+
+
+__all__ = ["CachedWorker", "ServiceBase"]

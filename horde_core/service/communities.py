@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from horde_core.communities import repo
@@ -10,18 +9,16 @@ from horde_core.communities import repo
 from .base import ServiceBase
 from .errors import HordeError
 
-SETTINGS_TTL = 30.0  # another node's change shows up here within this long
-
 
 class CommunityMixin(ServiceBase):
     async def community_settings(self, scope: str) -> dict[str, Any]:
-        cache = self._community_cache
-        hit = cache.get(scope)
-        if hit is not None and time.monotonic() - hit[0] < SETTINGS_TTL:
-            return dict(hit[1])
+        """A community's settings, from the `settings_cache` part (dropped on every node when they change)."""
+        cached = self.settings_cache.get(scope)
+        if cached is not None:
+            return cached
         async with self.db.read() as conn:
             data, _ = await repo.load(conn, scope)
-        cache[scope] = (time.monotonic(), data)
+        self.settings_cache.put(scope, data)
         return dict(data)
 
     async def update_community_settings(self, scope: str, changes: dict[str, Any], actor: str) -> dict[str, Any]:
@@ -41,10 +38,12 @@ class CommunityMixin(ServiceBase):
                         logged.append((key, data.get(key), new.get(key)))
                 if not logged:
                     return data
-                if await repo.save(conn, scope, new, version, now):
+                saved = await repo.save(conn, scope, new, version, now)
+                if saved:
                     await repo.log_changes(conn, scope, logged, actor, now)
-                    self._community_cache[scope] = (time.monotonic(), new)
-                    return dict(new)
+            if saved:  # committed: now every node may re-read it
+                self.settings_cache.changed(scope, new)
+                return dict(new)
         raise HordeError("The settings changed under us too often; try again.", rc="SettingsConflict", status=409)
 
     async def community_settings_history(self, scope: str, limit: int = 20) -> list[dict[str, Any]]:

@@ -84,6 +84,11 @@ class FairnessMixin(CommunityMixin):
     async def fairness_rules(self, community: str) -> FairnessRules:
         return FairnessRules.from_settings(await self.community_settings(community))
 
+    async def fairness_applies(self, request: dict[str, Any]) -> bool:
+        """Whether `admit_fairly` has anything to check for this request (a member under active rules)."""
+        member = member_of(request.get("proxied_account") or "")
+        return member is not None and (await self.fairness_rules(member[0])).active
+
     async def admit_fairly(self, conn: Any, request: dict[str, Any], jobs: int) -> None:
         """Refuse a member's request beyond their community's limits; call inside the accepting transaction."""
         proxied = request.get("proxied_account") or ""

@@ -13,6 +13,7 @@ from horde_core.db import xact_lock
 from horde_core.deliveries import repo as deliveries
 from horde_core.ledger import pricing, settlement
 from horde_core.queue import lifecycle
+from horde_core.queue.accept import accept
 from horde_core.queue.claim import traits_of
 from horde_core.queue.matching import pack, skip_reason
 from horde_core.queue.states import ACTIVE, GONE, HELD, PROCESSING, REQ_CANCELLED, REQ_FAULTED, WAITING
@@ -81,7 +82,7 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
             proxied_account=spec.proxied_account, ipaddr=ipaddr, client_agent=client_agent, strike=not spec.dry_run)
         if spec.dry_run:
             return Accepted(None, total, warnings)
-        if self.rate_limited(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
+        if await self.over_request_limit(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         # The cheap checks (concurrency, kudos) before the costly work: decoding images in the pool.
         await self.precheck_limits(user, p.n, total, ipaddr)
@@ -130,16 +131,30 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
         now = request["created_at"]
         ipaddr = request.get("ipaddr", "")
         await self.safety_gate(self.subject(user.id, user.anonymous, request.get("proxied_account"), ipaddr))
+        floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
+        fast = (self.db.dialect == "postgresql" and not user.anonymous and deliver is None
+                and not await self.fairness_applies(request))
         async with self.db.transaction() as conn:
             await xact_lock(conn, self.db.dialect, _concurrency_lock(user, ipaddr))
-            await self._check_concurrency(conn, user, len(jobs), ipaddr)
-            await self.admit_fairly(conn, request, len(jobs))  # per member of a community
-            floor = -(2**62) if user.anonymous else self.config.core.kudos_floor
-            await lifecycle.insert_request(conn, request, jobs)
-            if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
-                raise _no_kudos(total, floor)
-            if deliver is not None:
-                await deliveries.add(conn, deliver.row(request, now))
+            if fast:
+                # After the lock, one statement does the rest (queue/accept.py): the concurrency count, the
+                # conditional debit with its ledger row, the request and its jobs. Anonymous requests (counted per
+                # address), members under their community's fairness rules and requests whose Discord delivery
+                # is recorded with them take the steps below.
+                accepted, active = await accept(conn, request, jobs, total, floor, user.concurrency, now)
+                if not accepted:
+                    if active + len(jobs) > user.concurrency:
+                        raise TooMany(f"You already have {active} jobs queued or in progress; the limit is "
+                                      f"{user.concurrency}. Wait for them to finish.", rc="TooManyPrompts")
+                    raise _no_kudos(total, floor)
+            else:
+                await self._check_concurrency(conn, user, len(jobs), ipaddr)
+                await self.admit_fairly(conn, request, len(jobs))  # per member of a community
+                await lifecycle.insert_request(conn, request, jobs)
+                if not await settlement.hold(conn, now, user.id, request["id"], total, floor):
+                    raise _no_kudos(total, floor)
+                if deliver is not None:
+                    await deliveries.add(conn, deliver.row(request, now))
         self.note_waiting(request["kind"])
 
     async def precheck_limits(self, user: UserRow, jobs: int, total: int, ipaddr: str) -> None:

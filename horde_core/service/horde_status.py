@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,7 +18,6 @@ from .dto import ModelStatus, WorkerInfo
 from .errors import Forbidden, NotFound
 from .schemas import WorkerModifySpec
 
-ONLINE_TTL = 5.0
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400, "month": 30 * 86400}
 _J = Job.__table__.c
 
@@ -43,16 +41,14 @@ class StatusMixin(ServiceBase):
         return self.clock.now() - self.config.core.worker_online_window
 
     async def online_workers(self, kind: str) -> list[WorkerRow]:
-        """Workers of a kind seen recently and not in maintenance (re-read every few seconds)."""
-        cache = self._online
-        hit = cache.get(kind)
-        now = time.monotonic()
-        if hit is None or now - hit[0] > ONLINE_TTL:
+        """Workers of a kind seen recently and not in maintenance (re-read every few seconds, or on a change)."""
+
+        async def load(kind: str) -> list[WorkerRow]:
             async with self.db.read() as conn:
                 rows = await workers_repo.listing(conn, kind=kind, online_since=self._online_since())
-            hit = (now, [w for w in rows if not w.maintenance and not w.flagged])
-            cache[kind] = hit
-        return hit[1]
+            return [w for w in rows if not w.maintenance and not w.flagged]
+
+        return await self.online.get(kind, load)
 
     async def online_profiles(self, kind: str) -> list[WorkerProfile]:
         return [WorkerProfile(id=w.id, owner_id=w.owner_id, kind=w.kind, models=frozenset(w.models),
@@ -66,9 +62,9 @@ class StatusMixin(ServiceBase):
         """(id, name) of a worker, for generation records."""
         if not worker_id:
             return "", ""
-        for cached in self._workers.values():
-            if cached.row.id == worker_id:
-                return worker_id, cached.row.name
+        cached = self.workers.by_id(worker_id)
+        if cached is not None:
+            return worker_id, cached.row.name
         async with self.db.read() as conn:
             row = await workers_repo.by_id(conn, worker_id)
         return worker_id, row.name if row else ""
@@ -104,11 +100,8 @@ class StatusMixin(ServiceBase):
                 values["info"] = spec.info
             if values:
                 await workers_repo.set_fields(conn, worker_id, **values)
-        cached = self._workers.get(row.name)
-        if cached is not None:
-            for key, value in values.items():
-                setattr(cached.row, key, value)
-        self._online.clear()
+        if values:
+            self.workers.worker_changed(row.id, row.name)  # every node re-reads it, at once
         return {k: v for k, v in {"maintenance": spec.maintenance, "info": spec.info}.items() if v is not None}
 
     async def models_status(self, kind: str = "image", model_state: str = "all") -> list[ModelStatus]:

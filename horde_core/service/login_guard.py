@@ -1,37 +1,26 @@
-"""Wrong API keys at the web login, counted per address: after `limit` wrong keys within `window` seconds the
-address may not try again until the window has passed (so a key cannot be guessed through the login form)."""
+"""Wrong API keys at the web login, counted per address: after `limit` wrong keys the address may not try again
+until the window has refilled its allowance (so a key cannot be guessed through the login form).
+
+The count is a token bucket of the node's `limits` part (`limit` tokens, refilled over `window` seconds):
+on several nodes it lives in PostgreSQL, so a guesser gets `limit` tries in all, not `limit` per node.
+"""
 
 from __future__ import annotations
 
-from collections import deque
-
-from horde_core.clock import Clock
+from horde_core.parts import RateLimiter
 
 
 class LoginGuard:
-    def __init__(self, clock: Clock, limit: int = 10, window: float = 900.0) -> None:
-        self.clock, self.limit, self.window = clock, limit, window
-        self._failures: dict[str, deque[float]] = {}
+    def __init__(self, limits: RateLimiter, limit: int = 10, window: float = 900.0) -> None:
+        self.limits, self.limit, self.window = limits, limit, window
 
-    def _recent(self, who: str) -> deque[float]:
-        now = self.clock.now()
-        failures = self._failures.get(who)
-        if failures is None:
-            return deque()
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(who, None)
-        return failures
+    def _key(self, who: str) -> str:
+        return f"login:{who}"
 
-    def blocked_for(self, who: str) -> float:
+    async def blocked_for(self, who: str) -> float:
         """Seconds until `who` may try again (0: now)."""
-        failures = self._recent(who)
-        if len(failures) < self.limit:
-            return 0.0
-        return max(1.0, failures[-self.limit] + self.window - self.clock.now())
+        wait = await self.limits.wait(self._key(who), self.limit / self.window, self.limit)
+        return max(1.0, wait) if wait else 0.0
 
-    def failed(self, who: str) -> None:
-        if len(self._failures) > 100_000:
-            self._failures.clear()
-        self._failures.setdefault(who, deque()).append(self.clock.now())
+    async def failed(self, who: str) -> None:
+        await self.limits.limited(self._key(who), self.limit / self.window, self.limit)

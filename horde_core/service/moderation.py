@@ -21,6 +21,7 @@ from horde_core.workers import repo as workers_repo
 
 from .accounts import AccountsMixin
 from .errors import BadRequest, Forbidden, NotFound
+from .safety import PENALTIES
 from .screening import ScreeningMixin
 from .web_views import WebViewsMixin
 
@@ -73,9 +74,8 @@ class ModerationMixin(ScreeningMixin, WebViewsMixin, AccountsMixin):
             await conn.execute(update(User.__table__).where(_U.id == user_id).values(trusted=trusted))
             await self._moderation_entry(conn, actor, "trust" if trusted else "untrust", f"user:{user_id}",
                                          f"{'trusted' if trusted else 'untrusted'} {target.display_name}")
-        self.forget_key()
-        self._workers.clear()  # worker profiles carry their owner's trust
-        self._online.clear()
+        # Every node drops the user's cached keys and their workers (profiles carry their owner's trust).
+        self.auth_cache.user_changed(user_id)
         return await self.user_by_name(str(user_id))
 
     async def suspend_user(self, actor: UserRow, user_id: int, hours: float | None, reason: str = "") -> None:
@@ -97,7 +97,10 @@ class ModerationMixin(ScreeningMixin, WebViewsMixin, AccountsMixin):
                                               only_if_not_manual=False)
                 await self._moderation_entry(conn, actor, "suspend", key,
                                              f"suspended {target.display_name} for {hours:g} h: {reason}", hours=hours)
-        self._penalty_hint = None
+        if hours is None:
+            self.hints.forget(PENALTIES)
+        else:
+            self.hints.note(PENALTIES)  # every node checks penalties again at once
         self.snapshots.forget("metrics")
 
     async def moderator_grant(self, actor: UserRow, user_id: int, amount: int, note: str) -> UserRow:
@@ -137,11 +140,7 @@ class ModerationMixin(ScreeningMixin, WebViewsMixin, AccountsMixin):
                 action = {"flagged": ("flag", "unflag"), "maintenance": ("maintenance", "resume")}[field]
                 await self._moderation_entry(conn, actor, action[0] if on else action[1], f"worker:{worker_id}",
                                              f"{action[0] if on else action[1]} worker {row.name}")
-        cached = self._workers.get(row.name)
-        if cached is not None:
-            for key, value in values.items():
-                setattr(cached.row, key, value)
-        self._online.clear()
+        self.workers.worker_changed(row.id, row.name)  # every node re-reads it, at once
         self.snapshots.forget("workers", "status")
 
     # --- abuse ------------------------------------------------------------------------------
@@ -181,7 +180,7 @@ class ModerationMixin(ScreeningMixin, WebViewsMixin, AccountsMixin):
                 await conn.execute(update(Strike.__table__).where(_S.subject == key, _S.cleared.is_(False))
                                    .values(cleared=True))
             await self._moderation_entry(conn, actor, "lift", key, f"lifted the sanction on {key}", cleared=cleared)
-        self._penalty_hint = None
+        self.hints.forget(PENALTIES)
         self.snapshots.forget("metrics")
         if key.startswith("community:"):
             self.events.publish("community_sanction", {"community": key.removeprefix("community:"), "state": "lifted"})

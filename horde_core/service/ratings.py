@@ -31,12 +31,12 @@ Item = tuple[str, int | None, int | None, bool]  # image id, rating, artifacts, 
 
 
 class RatingsMixin(ServiceBase):
-    def _check_rater(self, user: UserRow) -> None:
+    async def _check_rater(self, user: UserRow) -> None:
         """Registered raters only, within their rate limit (a refused rating costs and pays nothing)."""
         if user.anonymous:
             raise Forbidden("Rate with a registered API key.", rc="AnonForbidden")
         rules = self.config.ratings
-        if self.rate_limited(f"rate:{user.id}", rules.ratings_per_minute / 60.0, rules.ratings_burst):
+        if await self.limits.limited(f"rate:{user.id}", rules.ratings_per_minute / 60.0, rules.ratings_burst):
             raise TooMany(f"You are rating too fast (at most {rules.ratings_per_minute:g} a minute); wait a "
                           "little and try again.", rc="TooManyRatings")
 
@@ -44,7 +44,7 @@ class RatingsMixin(ServiceBase):
         """Record the owner's ratings of their finished images; returns the kudos they earned."""
         if not spec.ratings and not spec.best:
             raise BadRequest("Send ratings, a best image, or both.", rc="NoRatings")
-        self._check_rater(user)
+        await self._check_rater(user)
         now = self.clock.now()
         async with self.db.transaction() as conn:
             request = await lifecycle.request_row(conn, parse_request_id(request_id))
@@ -126,7 +126,7 @@ class RatingsMixin(ServiceBase):
     async def rate_shared(self, user: UserRow, image_id: str, rating: int, artifacts: int | None, *,
                           client_agent: str = "") -> int:
         """Anyone (registered) rates an image of the pool: a shared generated image or an imported one."""
-        self._check_rater(user)
+        await self._check_rater(user)
         now = self.clock.now()
         image_id = parse_request_id(image_id)
         gone = RequestNotFound(f"Image {image_id} is not in the rating pool.", rc="ImageNotFound")

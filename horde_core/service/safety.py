@@ -4,7 +4,6 @@ queued, and strikes recorded (with an audit entry) when a prompt is blocked or a
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 from horde_core.queue import lifecycle
@@ -14,7 +13,7 @@ from horde_core.safety.abuse import Rules, Subject, community_state, member_time
 from .base import ServiceBase
 from .errors import Forbidden, NotFound, TooMany
 
-PENALTY_HINT_TTL = 1.0
+PENALTIES = "penalties"  # the hint "is any penalty in force anywhere?"
 
 _MESSAGES = {
     "member": ("UserTimeout", "You are timed out for {minutes} more minute(s) after requests against the rules."),
@@ -24,8 +23,6 @@ _MESSAGES = {
 
 
 class SafetyMixin(ServiceBase):
-    _penalty_hint: tuple[bool, float] | None = None
-
     def safety_rules(self) -> Rules:
         s = self.config.safety
         return Rules(strike_ttl=s.strike_ttl, timeout_first=s.timeout_first, timeout_step=s.timeout_step,
@@ -37,14 +34,13 @@ class SafetyMixin(ServiceBase):
 
     async def _any_penalties(self, now: float) -> bool:
         """Whether any penalty is in force anywhere, re-read at most once a second (most of the time none is,
-        and then the request path needs no read at all). Local changes refresh it at once."""
-        hint = self._penalty_hint
-        if hint is not None and time.monotonic() - hint[1] < PENALTY_HINT_TTL:
-            return hint[0]
-        async with self.db.read() as conn:
-            exists = await safety_repo.any_active(conn, now)
-        self._penalty_hint = (exists, time.monotonic())
-        return exists
+        and then the request path needs no read at all). A new penalty on any node sets it at once (`hints`)."""
+
+        async def load() -> bool:
+            async with self.db.read() as conn:
+                return await safety_repo.any_active(conn, now)
+
+        return await self.hints.maybe(PENALTIES, load)
 
     async def safety_gate(self, who: Subject) -> None:
         """Refuse requesters under a penalty; at most one indexed read on the request path."""
@@ -67,21 +63,13 @@ class SafetyMixin(ServiceBase):
                     raise Forbidden(f"Generation is suspended in this community for {minutes} more minute(s) "
                                     "after repeated requests against the rules.", rc="CommunitySuspended")
                 interval = self.config.safety.throttle_interval
-                if self.rate_limited_every(f"throttle:{who.subject}", interval):
+                if await self.limits.limited_every(f"throttle:{who.subject}", interval):
                     raise TooMany(f"This community is throttled after requests against the rules: one request "
                                   f"per {interval:.0f} s per member for {minutes} more minute(s).",
                                   rc="CommunityThrottled")
                 continue
             rc, message = _MESSAGES.get(kind, _MESSAGES["user"])
             raise Forbidden(message.format(minutes=minutes), rc=rc)
-
-    def rate_limited_every(self, key: str, interval: float) -> bool:
-        now = self.clock.now()
-        last = self._buckets.get(key, (0.0, -math.inf))[1]
-        if now - last < interval:
-            return True
-        self._buckets[key] = (0.0, now)
-        return False
 
     async def record_strike(self, who: Subject, reason: str, *, prompt: str = "", verdict: dict[str, Any] | None = None,
                             client_agent: str = "", action: str = "blocked", request_id: str = "") -> None:
@@ -110,7 +98,7 @@ class SafetyMixin(ServiceBase):
                     length = rules.community_suspension if sanction == "suspended" else rules.community_window
                     await safety_repo.set_penalty(conn, f"community:{who.community}", sanction, now + length,
                                                   f"{recent} strikes within {rules.community_window} s", now)
-        self._penalty_hint = None
+        self.hints.note(PENALTIES)
         if sanction:
             self.events.publish("community_sanction", {"community": who.community, "state": sanction})
 
@@ -149,7 +137,8 @@ class SafetyMixin(ServiceBase):
             else:
                 await safety_repo.set_penalty(conn, f"community:{community}", state, now + seconds,
                                               f"set by {actor}", now, manual=True, only_if_not_manual=False)
-        self._penalty_hint = None
+        if state is not None:
+            self.hints.note(PENALTIES)
         self.events.publish("community_sanction", {"community": community, "state": state or "lifted"})
 
     async def penalties(self) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Background housekeeping: TTL aborts, request expiry, image pruning and uptime kudos.
 
-Each step is a set of conditional updates, so two API nodes sweeping the same database at
-once do every piece of work exactly once.
+Each step is a set of conditional updates, so two nodes sweeping the same database at once would still do
+every piece of work exactly once; on PostgreSQL a pass also runs under an advisory lock, so while one node
+sweeps the others skip their pass instead of racing it (any number of sweepers may run).
 """
 
 from __future__ import annotations
@@ -25,17 +26,23 @@ from .work import WorkMixin
 
 log = logging.getLogger(__name__)
 UPTIME_CHUNK = 600.0
+SWEEP_LOCK = "sweeps"
 _W = Worker.__table__
 
 
 class SweepMixin(WorkMixin, MinutesMixin):
     async def sweep(self) -> dict[str, int]:
-        """One pass of every sweep; returns how much each did."""
-        aborted = await self._abort_overdue()
-        done = {"aborted": sum(aborted.values()), "expired": await self._expire(),
-                "pruned": await self._prune(), "uptime": await self._pay_uptime(),
-                "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned(),
-                "minutes": await self.record_minutes(aborted), "undelivered_pruned": await self._prune_undelivered()}
+        """One pass of every sweep; returns how much each did (nothing when another node is sweeping)."""
+        async with self.db.advisory_lock(SWEEP_LOCK) as mine:
+            if not mine:
+                return {}
+            aborted = await self._abort_overdue()
+            done = {"aborted": sum(aborted.values()), "expired": await self._expire(),
+                    "pruned": await self._prune(), "uptime": await self._pay_uptime(),
+                    "audit_pruned": await self._prune_audit(), "unscanned": await self.release_unscanned(),
+                    "minutes": await self.record_minutes(aborted),
+                    "undelivered_pruned": await self._prune_undelivered()}
+            await self.limits.prune()
         if done["aborted"]:
             for kind in ("image", "text", "interrogation"):
                 self.note_waiting(kind)
@@ -77,10 +84,14 @@ class SweepMixin(WorkMixin, MinutesMixin):
         retention = self.config.core.image_retention
         async with self.db.read() as conn:
             images = await lifecycle.prunable_images(conn, now, retention)
-        for _, key in images:
-            await self.store.delete(key)
+            sources = await lifecycle.prunable_sources(conn, now, retention)
+        # Wherever the store is (a shared bucket: every node's images), results, sources and masks.
+        await self.store.delete_many([key for _, key in images] + [k for _, keys in sources for k in keys])
         async with self.db.transaction() as conn:
             await lifecycle.mark_pruned(conn, [jid for jid, _ in images], now, retention)
+            await lifecycle.forget_sources(conn, [rid for rid, _ in sources])
+            uploads = await lifecycle.prunable_uploads(conn, now, retention)  # claims that never published
+        await self.store.delete_many(uploads)
         return len(images)
 
     async def _prune_audit(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from horde_core.events import EventBus
+from horde_core.events import Bus
 
 
 class Tally:
@@ -22,8 +22,9 @@ class Tally:
         if n:
             self.jobs[(outcome, kind)] += n
 
-    def listen(self, events: EventBus) -> None:
-        events.subscribe("job_finished", self._finished)
+    def listen(self, events: Bus) -> None:
+        # Only this node's jobs: on several nodes the bus also brings the others' (Prometheus sums the nodes).
+        events.subscribe("job_finished", self._finished, local_only=True)
 
     def _finished(self, payload: dict[str, Any]) -> None:
         self.count("finished", str(payload.get("kind") or "image"))

@@ -31,7 +31,7 @@ class TextMixin(GenerationMixin, WorkMixin):
         total = pricing.request_total(job_cost, core.horde_tax, p.n)
         if spec.dry_run:
             return Accepted(None, total)
-        if self.rate_limited(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
+        if await self.over_request_limit(f"async:{user.id}:{ipaddr if user.anonymous else ''}"):
             raise TooMany("Too many requests; slow down.", rc="RateLimited")
         now = self.clock.now()
         rid = str(uuid.uuid4())

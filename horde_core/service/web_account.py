@@ -44,7 +44,7 @@ class WebAccountMixin(ModerationMixin):
 
     async def web_login(self, apikey: str, ipaddr: str) -> tuple[UserRow, str]:
         """The user behind a key and a new session token; wrong keys count against the address."""
-        wait = self.login_guard.blocked_for(ipaddr)
+        wait = await self.login_guard.blocked_for(ipaddr)
         if wait:
             raise TooMany(f"Too many wrong API keys from your address; try again in {int(wait // 60) + 1} minute(s).",
                           rc="TooManyLoginAttempts")
@@ -54,7 +54,7 @@ class WebAccountMixin(ModerationMixin):
                 raise InvalidAPIKey("Enter the API key you were given.")
             user = await self.authenticate(key, allow_anonymous=False)
         except InvalidAPIKey:
-            self.login_guard.failed(ipaddr)
+            await self.login_guard.failed(ipaddr)
             raise InvalidAPIKey("No user has this API key.", rc="InvalidAPIKey") from None
         async with self.db.read() as conn:
             key_hash = await conn.scalar(select(_U.api_key_hash).where(_U.id == user.id))

@@ -14,7 +14,8 @@ from horde_core.db import xact_lock
 from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
-from horde_core.queue.matching import WorkerProfile, pick_model
+from horde_core.queue.claim import upload_key_of
+from horde_core.queue.matching import WorkerProfile
 from horde_core.queue.states import DONE, HELD, PROCESSING, REQ_FAULTED, WAITING
 from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users import repo as users_repo
@@ -28,7 +29,6 @@ from .scanning import ScanMixin
 from .schemas import ImagePopSpec, SubmitSpec
 
 log = logging.getLogger(__name__)
-NAME_TTL = 60.0
 _UPLOAD_KEY = re.compile(r"^img/([0-9a-f-]{36})\.[0-9a-f]{32}\.webp$")
 
 
@@ -37,10 +37,11 @@ def image_key(job_id: str) -> str:
     return f"img/{job_id}.webp"
 
 
-def new_upload_keys(job_ids: list[str]) -> dict[str, str]:
-    """A fresh upload key per job for one claim: only this claim's URL addresses it."""
-    claim = uuid.uuid4().hex
-    return {jid: f"img/{jid}.{claim}.webp" for jid in job_ids}
+def new_upload_keys(job_ids: list[str], claim: str | None = None) -> dict[str, str]:
+    """A fresh upload key per job for one claim: only this claim's URL addresses it (queue/claim.py writes the
+    same keys on the jobs as it claims them)."""
+    claim = claim or uuid.uuid4().hex
+    return {jid: upload_key_of(jid, claim) for jid in job_ids}
 
 
 def job_of_upload(key: str) -> str | None:
@@ -56,7 +57,7 @@ class WorkMixin(ScanMixin):
                               softprompts: tuple[str, ...] = ()) -> CachedWorker:
         """Find or register the worker, and write its check-in only when it changed or is due."""
         now = self.clock.now()
-        cached = self._workers.get(name)
+        cached = self.workers.get(name)
         if cached is None or cached.row.owner_id != user.id:
             async with self.db.transaction() as conn:
                 row = await workers_repo.by_name(conn, name)
@@ -71,7 +72,7 @@ class WorkMixin(ScanMixin):
                                 rc="WrongCredentials")
             cached = CachedWorker(row=row, profile=_profile(row, user, priority_ids, blacklist, softprompts),
                                   profile_key=_key(announced), written_at=now)
-            self._workers[name] = cached
+            self.workers.put(name, cached)
         if cached.row.kind != kind:  # checked on every pop: a cached text worker must not pop image jobs
             raise BadRequest(f"Worker '{name}' is a {cached.row.kind} worker; use another name for {kind} work.",
                              rc="WorkerKindMismatch")
@@ -98,16 +99,15 @@ class WorkMixin(ScanMixin):
     async def _user_ids(self, names: list[str]) -> tuple[int, ...]:
         """Resolve `priority_usernames` (name#id) to user ids, remembered for a minute."""
         ids: list[int] = []
-        now = time.monotonic()
         for name in names:
-            hit = self._names.get(name)
-            if hit is None or now - hit[0] > NAME_TTL:
+            known, user_id = self.workers.user_id(name)
+            if not known:
                 async with self.db.read() as conn:
                     found = await users_repo.by_name(conn, name)
-                hit = (now, found.id if found else None)
-                self._names[name] = hit
-            if hit[1] is not None:
-                ids.append(hit[1])
+                user_id = found.id if found else None
+                self.workers.remember_user_id(name, user_id)
+            if user_id is not None:
+                ids.append(user_id)
         return tuple(ids)
 
     # --- pop ------------------------------------------------------------------------------
@@ -125,16 +125,14 @@ class WorkMixin(ScanMixin):
         if worker.row.maintenance or worker.row.flagged or not await self.maybe_waiting(kind):
             return worker, None, [], "", {}
         now = self.clock.now()
-        async with self.db.transaction() as conn:
-            claimed = await claims.claim(conn, self.db.dialect, worker.profile, amount, now, ttl)
-            if not claimed:
-                return worker, None, [], "", {}
-            request = await lifecycle.request_row(conn, claimed[0].request_id)
-            model = pick_model(claims.traits_of(request), worker.profile)
-            await lifecycle.set_model(conn, [c.id for c in claimed], model)
-            keys = new_upload_keys([c.id for c in claimed]) if kind == "image" else {}
-            await lifecycle.set_upload_keys(conn, keys)
-        return worker, request, sorted(claimed, key=lambda j: j.id), model, keys
+        claim = uuid.uuid4().hex if kind == "image" else None  # names this claim's upload keys
+        async with self.db.autocommit() as conn:  # PostgreSQL: one statement; SQLite: one transaction
+            claimed, request, model = await claims.claim_jobs(conn, self.db.dialect, worker.profile, amount, now, ttl,
+                                                              claim)
+        if not claimed:
+            return worker, None, [], "", {}
+        keys = new_upload_keys([c.id for c in claimed], claim) if claim else {}
+        return worker, request, claimed, model, keys
 
     async def pop_image(self, user: UserRow, spec: ImagePopSpec, *, ipaddr: str = "") -> PoppedJob:
         announced = {
@@ -154,11 +152,11 @@ class WorkMixin(ScanMixin):
 
     async def _skipped(self, worker: CachedWorker) -> dict[str, int]:
         now = time.monotonic()
-        if worker.skipped_version == self.queue_version and now - worker.skipped_at < 2.0:
+        if worker.skipped_version == self.hints.version and now - worker.skipped_at < 2.0:
             return worker.skipped
         async with self.db.read() as conn:
             worker.skipped = await claims.skipped(conn, worker.profile)
-        worker.skipped_version, worker.skipped_at = self.queue_version, now
+        worker.skipped_version, worker.skipped_at = self.hints.version, now
         return worker.skipped
 
     async def _image_payload(self, request: Any, jobs: list[Any], model: str, ttl: int,
@@ -193,8 +191,9 @@ class WorkMixin(ScanMixin):
 
     async def _image_for_worker(self, key: str) -> str:
         """Old workers want base64 unless the URL is https; give them what they can use."""
-        if self.public_url.startswith("https://"):
-            return self.download_url(key)
+        url = self.download_url(key)
+        if url.startswith("https://"):
+            return url
         return base64.b64encode(await self.store.get(key) or b"").decode()
 
     # --- uploads and results ------------------------------------------------------------------
@@ -227,7 +226,11 @@ class WorkMixin(ScanMixin):
         async with self.db.read() as conn:
             job = await lifecycle.job_row(conn, job_id)
         key = job.upload_key if job is not None else ""
-        raw = await self.store.get(key) if key else None
+        size = await self.store.size(key) if key else None
+        if size is not None and size > self.config.api.max_upload_bytes:  # a presigned PUT has no size limit
+            raise NotAnImage(f"the upload has {size} bytes; the limit is {self.config.api.max_upload_bytes}")
+        # With S3 this is the one time a node reads a worker's upload: to check it before publishing a copy.
+        raw = await self.store.get(key) if size is not None else None
         if raw is None:
             return None, key
         return await self.images.checked_result(raw, self.config.core.max_result_pixels), key
@@ -300,9 +303,7 @@ class WorkMixin(ScanMixin):
                 await self.hold_for_scan(conn, now, job_id, values["image_key"])
                 return int(done.reward)
             reward, units = int(done.reward), int(done.units)
-            if not censored:
-                await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
-            else:
+            if censored:
                 await settlement.refund_jobs(conn, now, done.request_id, 1, int(done.reward), "censored")
                 if csam:
                     reward = 0
@@ -311,6 +312,8 @@ class WorkMixin(ScanMixin):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now), now)
+            if not censored:  # last: it locks the owner's balance row, which all their workers' submits share
+                await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
         if csam:
             await self._strike_for_csam(done.request_id)
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,

@@ -1,16 +1,16 @@
-"""Images as files under a directory. Keys are our own (`<kind>/<uuid>.<ext>`, or `<kind>/<uuid>.<claim>.<ext>`
-for a claim's upload), never a caller's."""
+"""Images as files under a directory: the single-node default (the API serves them through signed URLs).
+Keys are our own (`<kind>/<uuid>.<ext>`, or `<kind>/<uuid>.<claim>.<ext>` for a claim's upload), never a caller's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import re
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
-_KEY = re.compile(r"^[a-z]+/[0-9a-f-]{36}(\.[0-9a-f]{32})?\.[a-z]+$")
+from horde_core.storage.store import check_key
 
 
 class LocalImageStore:
@@ -18,9 +18,7 @@ class LocalImageStore:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key):
-            raise ValueError(f"bad image key {key!r}")
-        return self.root / key
+        return self.root / check_key(key)
 
     async def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
@@ -36,9 +34,28 @@ class LocalImageStore:
     async def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
+    async def size(self, key: str) -> int | None:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            return None
+
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path(key).unlink()
+
+    async def delete_many(self, keys: Iterable[str]) -> None:
+        paths = [self._path(k) for k in keys]
+        await asyncio.to_thread(_unlink_all, paths)
+
+    def presigned_get(self, key: str, expires_in: int) -> str | None:
+        return None
+
+    def presigned_put(self, key: str, expires_in: int) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -53,3 +70,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _unlink_all(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

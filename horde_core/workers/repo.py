@@ -146,11 +146,31 @@ _RECORD_STAT = (update(_stats).where(_stats.c.worker_id == bindparam("wid"), _st
                 .values(jobs=_stats.c.jobs + 1, kudos=_stats.c.kudos + _REWARD, seconds=_stats.c.seconds + _SECONDS))
 
 
+def _record_in_one() -> Any:
+    """PostgreSQL: the worker's counters and its per-model row (an upsert) in one statement, one round trip."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    worker = (_RECORD_WORKER.values(last_job_at=func.coalesce(bindparam("at", type_=Float), _workers.c.last_job_at))
+              .cte("counted"))
+    stat = pg_insert(_stats).values(worker_id=bindparam("wid"), model=bindparam("model_in"), jobs=1, kudos=_REWARD,
+                                    seconds=_SECONDS)
+    return stat.on_conflict_do_update(
+        index_elements=[_stats.c.worker_id, _stats.c.model],
+        set_={"jobs": _stats.c.jobs + 1, "kudos": _stats.c.kudos + stat.excluded.kudos,
+              "seconds": _stats.c.seconds + stat.excluded.seconds}).add_cte(worker)
+
+
+_RECORD_IN_ONE = _record_in_one()
+
+
 async def record_job(conn: AsyncConnection, worker_id: str, model: str, reward: int, units: int,
                      seconds: float, at: float | None = None) -> None:
     """Count one finished job on the worker and in its per-model statistics; `at` is when it finished (uptime
     kudos go only to workers that finished one recently)."""
     params = {"wid": worker_id, "reward": reward, "units": units, "model_in": model, "seconds": seconds}
+    if conn.dialect.name == "postgresql":
+        await conn.execute(_RECORD_IN_ONE, {**params, "at": at})
+        return
     await conn.execute(_RECORD_WORKER, params)
     if at is not None:
         await conn.execute(_LAST_JOB, {"wid": worker_id, "at": at})

@@ -25,6 +25,6 @@ async def test_settings_round_trip_and_log(service: HordeService) -> None:
 async def test_concurrent_changes_all_land(service: HordeService) -> None:
     scope = "discord:guild:9"
     await asyncio.gather(*[service.update_community_settings(scope, {f"k{i}": i}, "admin") for i in range(20)])
-    service._community_cache.clear()
+    service.events.publish("settings_changed", {"scope": scope})  # what another node's change does here
     assert await service.community_settings(scope) == {f"k{i}": i for i in range(20)}
     assert len(await service.community_settings_history(scope, limit=100)) == 20

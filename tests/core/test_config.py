@@ -41,7 +41,7 @@ def test_example_config_documents_every_setting() -> None:
 
     example = (Path(__file__).resolve().parents[2] / "config.example.toml").read_text()
     config = AppConfig()
-    for section in ("api", "core", "bot"):
+    for section in ("api", "core", "bot", "s3"):
         assert f"[{section}]" in example
         for key in type(getattr(config, section)).model_fields:
             assert f"\n{key} = " in example or f"\n# {key} = " in example, f"{section}.{key} undocumented"

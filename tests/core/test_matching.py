@@ -6,6 +6,7 @@ import random
 import uuid
 from typing import Any
 
+from horde_core.models import Worker
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import RequestTraits, WorkerProfile, pack, pick_model, skip_reason
@@ -73,6 +74,9 @@ def _random_case(rng: random.Random) -> tuple[dict[str, Any], WorkerProfile, Req
 
 async def test_sql_claim_agrees_with_skip_reason(service: HordeService, make_user) -> None:
     user, _ = await make_user()
+    async with service.db.transaction() as conn:  # the claim reads the worker's row (maintenance)
+        await conn.execute(Worker.__table__.insert().values(id=WORKER_ID, owner_id=user.id, name="w", kind="image",
+                                                            created_at=1.0, last_check_in=1.0, uptime_paid_until=1.0))
     rng = random.Random(7)
     agreed = {True: 0, False: 0}
     for _ in range(80):
