@@ -72,7 +72,7 @@ async def find_user(request: web.Request) -> web.Response:
 @routes.get("/api/v2/users/{id}")
 async def user_by_id(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isdecimal() or len(raw) > 9:
         raise NotFound(f"User {raw} not found.", rc="UserNotFound")
     svc = service(request)
     return ok(fmt.user(await svc.user_info(int(raw)), svc.clock.now()))

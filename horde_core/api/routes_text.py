@@ -30,7 +30,7 @@ def text_status(s: RequestStatus) -> dict[str, Any]:
     out = fmt.progress(s.progress)
     gens = []
     for g in s.generations:
-        gen: dict[str, Any] = {"text": g.text, "seed": int(g.seed) if g.seed.lstrip("-").isdigit() else 0,
+        gen: dict[str, Any] = {"text": g.text, "seed": int(g.seed) if g.seed.lstrip("-").isdecimal() else 0,
                                "model": g.model, "state": g.state, "worker_id": g.worker_id,
                                "worker_name": g.worker_name}
         if g.gen_metadata:

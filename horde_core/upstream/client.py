@@ -83,7 +83,7 @@ def remaining_seconds(message: str, headers: Mapping[str, str] | None = None) ->
         seconds = float(match[1]) * _UNIT[match[2].lower()]
         return seconds if seconds > 0 else None
     retry = (headers or {}).get("Retry-After", "")
-    if retry.strip().isdigit() and int(retry) > 0:
+    if retry.strip().isdecimal() and int(retry) > 0:
         return float(retry)
     return None
 

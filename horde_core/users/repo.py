@@ -72,8 +72,8 @@ async def by_name(conn: AsyncConnection, name: str) -> UserRow | None:
     """Find by `name#id` (the horde's display form), bare id, or unique username."""
     if "#" in name:
         _, _, tail = name.rpartition("#")
-        return await by_id(conn, int(tail)) if tail.isdigit() and len(tail) < 10 else None
-    if name.isdigit() and len(name) < 10:
+        return await by_id(conn, int(tail)) if tail.isdecimal() and len(tail) < 10 else None
+    if name.isdecimal() and len(name) < 10:
         return await by_id(conn, int(name))
     rows = (await conn.execute(select(*_COLUMNS).where(_users.c.username == name).limit(2))).all()
     return _row(rows[0]) if len(rows) == 1 else None

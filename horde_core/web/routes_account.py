@@ -75,7 +75,7 @@ async def _member(request: web.Request):  # type: ignore[no-untyped-def]
 async def account(request: web.Request) -> web.Response:
     user = await _member(request)
     before = request.query.get("before", "")
-    page = await svc(request).account(user, before_id=int(before) if before.isdigit() and len(before) < 19 else None)
+    page = await svc(request).account(user, before_id=int(before) if before.isdecimal() and len(before) < 19 else None)
     return await render(request, "account.html", {"account": page, "done": DONE.get(request.query.get("done", ""))})
 
 
@@ -93,7 +93,7 @@ async def transfer(request: web.Request) -> web.Response:
     user = await _member(request)
     data = await form(request)
     amount = data.get("amount", "").strip()
-    if not amount.isdigit() or len(amount) > 12:
+    if not amount.isdecimal() or len(amount) > 12:
         raise BadRequest("Give the kudos to send as a whole number.", rc="KudosValidationError")
     await svc(request).transfer_kudos(user, data.get("username", "").strip(), int(amount), note="sent from the web")
     raise web.HTTPSeeOther("/me?done=transfer#transfers")

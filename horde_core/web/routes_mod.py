@@ -28,7 +28,7 @@ def _done(request: web.Request) -> str | None:
 
 def _int(value: str, what: str) -> int:
     value = value.strip()
-    if not value.lstrip("-").isdigit() or len(value) > 12:
+    if not value.lstrip("-").isdecimal() or len(value) > 12:
         raise BadRequest(f"{what} must be a whole number.", rc="InvalidForm")
     return int(value)
 

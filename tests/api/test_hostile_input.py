@@ -7,6 +7,7 @@ amounts that are not whole numbers, and malformed names under /api/v2/r2/.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import aiohttp
@@ -63,6 +64,23 @@ async def test_every_post_route_refuses_hostile_bodies(service: HordeService, se
             status, out = await _send(http, str(server.make_url(path)), key, HOSTILE_BODIES[hostile], method)
             assert 400 <= status < 500, (hostile, path, status, out)
             assert isinstance(out.get("message"), str) and isinstance(out.get("rc"), str), (hostile, path, out)
+    assert await balance(service, user) == 100
+
+
+async def test_names_with_digits_int_refuses_are_unknown_names(service: HordeService, server, make_user) -> None:
+    """"¹".isdigit() is true but int("¹") raises: such names are names nobody has, never a 500."""
+    user, key = await make_user(kudos=100)
+    odd = ["¹", "x#²", "³⁴", "#⑫"]
+    async with aiohttp.ClientSession() as http:
+        for path in ("/api/v2/generate/pop", "/api/v2/generate/text/pop", "/api/v2/interrogate/pop"):
+            body = {"name": f"w-{path.split('/')[-2]}", "priority_usernames": odd, "forms": ["caption"],
+                    "models": ["Deliberate"]}
+            async with http.post(str(server.make_url(path)), json=body, headers={"apikey": key}) as r:
+                assert r.status == 200, (path, r.status, await r.text())
+        for name in odd:
+            status, out = await _send(http, str(server.make_url("/api/v2/kudos/transfer")), key,
+                                      json.dumps({"username": name, "amount": 1}).encode())
+            assert 400 <= status < 500 and isinstance(out.get("rc"), str), (name, status, out)
     assert await balance(service, user) == 100
 
 
