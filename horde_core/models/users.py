@@ -20,6 +20,11 @@ class User(Base):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     concurrency: Mapped[int] = mapped_column(Integer, default=30)
     created_at: Mapped[float] = mapped_column(Float)
+    # Roles as AI Horde names them: moderators run the horde's moderation (API and web pages), customizers may
+    # create styles and collections, flagged users are watched (their workers are not trusted to be paid).
+    moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+    customizer: Mapped[bool] = mapped_column(Boolean, default=False)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Identity(Base):

@@ -31,9 +31,11 @@ _U, _S, _P = User.__table__.c, Strike.__table__.c, Penalty.__table__.c
 
 class ModerationMixin(ScreeningMixin, WebViewsMixin, AccountsMixin):
     def is_web_admin(self, user: UserRow) -> bool:
-        """An operator named in web.admins (by id, username or name#id)."""
+        """An operator named in web.admins (by id, username or name#id), or a user with the moderator role."""
         if user.anonymous:
             return False
+        if user.moderator:
+            return True
         names = {str(a).strip() for a in self.config.web.admins}
         return bool(names & {str(user.id), user.username, user.display_name})
 

@@ -23,6 +23,9 @@ class UserRow:
     trusted: bool
     concurrency: int
     created_at: float
+    moderator: bool = False
+    customizer: bool = False
+    flagged: bool = False
 
     @property
     def display_name(self) -> str:
@@ -34,12 +37,12 @@ class UserRow:
 
 
 _COLUMNS = (_users.c.id, _users.c.username, _users.c.kudos, _users.c.trusted, _users.c.concurrency,
-            _users.c.created_at)
+            _users.c.created_at, _users.c.moderator, _users.c.customizer, _users.c.flagged)
 
 
 def _row(row) -> UserRow:  # type: ignore[no-untyped-def]
     return UserRow(int(row.id), row.username, int(row.kudos), bool(row.trusted), int(row.concurrency),
-                   float(row.created_at))
+                   float(row.created_at), bool(row.moderator), bool(row.customizer), bool(row.flagged))
 
 
 async def ensure_anonymous(conn: AsyncConnection, now: float, concurrency: int) -> None:
