@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Job, Request
-from horde_core.queue.states import ACTIVE, CANCELLED, FAULTED, REQ_HELD
+from horde_core.queue.states import ABORTED, ACTIVE, CANCELLED, FAULTED, REQ_HELD
 
 R = Request.__table__.c
 J = Job.__table__.c
@@ -31,4 +31,4 @@ async def images_since(conn: AsyncConnection, proxied_account: str, since: float
     return int(await conn.scalar(
         select(func.count()).select_from(Job.__table__.join(Request.__table__, R.id == J.request_id))
         .where(R.proxied_account == proxied_account, R.created_at >= since, R.kind == "image",
-               J.state.not_in([CANCELLED, FAULTED]))) or 0)
+               J.state.not_in([CANCELLED, FAULTED, ABORTED]))) or 0)

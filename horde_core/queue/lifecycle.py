@@ -6,7 +6,8 @@ same sweep, or a late submit racing a TTL abort, can never both win.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, func, insert, or_, select, update
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import Delivery, Favourite, Job, Request, Worker
 from horde_core.queue.states import (
+    ABORTED,
     ACTIVE,
     CANCELLED,
     DONE,
@@ -135,32 +137,54 @@ class Requeued:
     failed: bool = False  # the request failed more often than allowed: fault it as a whole
     faulted_jobs: int = 0  # forms that used up their own attempts (interrogation)
     faulted_costs: int = 0
+    retried: dict[str, str] = field(default_factory=dict)  # old job id -> the new job that carries its work
+
+
+# What a retried job does not inherit from the claim that failed it: everything but the work and its price.
+_FRESH_CLAIM: dict[str, Any] = {
+    "state": WAITING, "worker_id": None, "popped_at": None, "deadline": None, "finished_at": None,
+    "upload_key": "", "uploaded": False, "result": "", "image_key": "", "censored": False, "gen_state": "",
+    "gen_metadata": "", "scan_request": "", "upstream_id": "", "pruned": False,
+}
 
 
 async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int, *, owner_id: int | None = None,
                   max_form_attempts: int = 3, now: float = 0.0) -> dict[str, Requeued]:
     """Give processing jobs back to the queue and count the failure.
 
-    Image and text failures count on the request (faulted as a whole past `max_faults`);
-    an interrogation form fails alone once it was attempted `max_form_attempts` times.
+    An image or text job comes back under a NEW id (AI Horde starts a new processing generation): the failed
+    claim's row is closed as `aborted` (keeping its worker, so that worker's late submit answers AbortedGen)
+    and a copy with the same cost, rank and seed waits in its place; the request's escrow is untouched, so
+    the hold moves with the work. Image and text failures count on the request (faulted as a whole past
+    `max_faults`); an interrogation form keeps its id (as AI Horde's forms do) and fails alone once it was
+    attempted `max_form_attempts` times.
     """
     cond = [J.id.in_(job_ids), J.state == SQL_PROCESSING]
     if owner_id is not None:
         cond.append(owned_by(owner_id))
-    form_spent = and_(J.kind == "interrogation", J.faults + 1 >= max_form_attempts)
+    form = J.kind == "interrogation"
+    form_spent = and_(form, J.faults + 1 >= max_form_attempts)
     rows = (await conn.execute(
         update(_jobs).where(*cond).values(
-            state=case((form_spent, FAULTED), else_=WAITING), faults=J.faults + 1, worker_id=None,
-            deadline=None, finished_at=case((form_spent, now), else_=None))
-        .returning(J.request_id, J.state, J.reward, J.kind))).all()
+            state=case((form_spent, FAULTED), (form, WAITING), else_=ABORTED), faults=J.faults + 1,
+            worker_id=case((form, None), else_=J.worker_id), deadline=None,
+            finished_at=case((and_(form, ~form_spent), None), else_=now))
+        .returning(*_jobs.c))).all()
     out: dict[str, Requeued] = {}
     counts: dict[str, int] = {}
+    fresh: list[dict[str, Any]] = []
     for r in rows:
         entry = out.setdefault(r.request_id, Requeued())
         counts[r.request_id] = counts.get(r.request_id, 0) + 1
         if r.state == FAULTED:
             entry.faulted_jobs += 1
             entry.faulted_costs += int(r.reward)
+        elif r.state == ABORTED:
+            new_id = str(uuid.uuid4())
+            entry.retried[r.id] = new_id
+            fresh.append({**r._mapping, **_FRESH_CLAIM, "id": new_id})
+    if fresh:
+        await conn.execute(_INSERT_JOB, fresh)
     kinds = {r.request_id: r.kind for r in rows}
     for rid, count in counts.items():
         faults = await conn.scalar(update(_requests).where(R.id == rid)
@@ -168,6 +192,12 @@ async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int, *,
                                    .returning(R.faults))
         out[rid].failed = kinds[rid] != "interrogation" and int(faults or 0) > max_faults
     return out
+
+
+async def unclaim(conn: AsyncConnection, job_ids: list[str], worker_id: str) -> None:
+    """Put jobs just claimed (and never handed out) back in the queue, as if the pop had not taken them."""
+    await conn.execute(update(_jobs).where(J.id.in_(job_ids), J.worker_id == worker_id, J.state == SQL_PROCESSING)
+                       .values(state=WAITING, worker_id=None, popped_at=None, deadline=None, upload_key=""))
 
 
 async def set_model(conn: AsyncConnection, job_ids: list[str], model: str) -> None:

@@ -11,7 +11,11 @@ HELD = "held"  # finished by its worker, released once a safety scan has scored 
 DONE = "done"
 FAULTED = "faulted"
 CANCELLED = "cancelled"
-JOB_TERMINAL = frozenset({DONE, FAULTED, CANCELLED})
+# A claim that timed out or failed: the job went back to the queue as a NEW job (a new id, like AI Horde's new
+# processing generation), so a worker that tracks faults per id never sees the same id twice and a late
+# submit of the old id answers AbortedGen. Not counted anywhere: the new job carries the work and its cost.
+ABORTED = "aborted"
+JOB_TERMINAL = frozenset({DONE, FAULTED, CANCELLED, ABORTED})
 
 # Request states
 ACTIVE = "active"

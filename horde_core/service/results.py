@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from horde_core.models import Job
 from horde_core.queue import lifecycle
 from horde_core.queue.matching import unpack
+from horde_core.queue.states import ABORTED
 from horde_core.ratings import pool
 
 from .base import ServiceBase
@@ -91,4 +92,5 @@ class ResultsMixin(ServiceBase):
         async with self.db.read() as conn:
             return int(await conn.scalar(
                 select(func.count()).select_from(Job.__table__.join(Request.__table__, R.id == _J.request_id))
-                .where(_J.user_id == user_id, _J.kind == kind, R.created_at >= since)) or 0)
+                .where(_J.user_id == user_id, _J.kind == kind, R.created_at >= since,
+                       _J.state != ABORTED)) or 0)  # a retried job counts once, under its new id
