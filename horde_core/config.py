@@ -296,6 +296,25 @@ class WebSettings(_Section):
     stats_retention_days: int = 7
 
 
+class WebhookSettings(_Section):
+    """Webhooks: the horde POSTs each finished generation to the URL a request gave (AI Horde's `webhook`)."""
+
+    # HMAC-SHA256 key of the `X-Horde-Signature` header ("sha256=<hex>" of the raw body). Empty: unsigned.
+    secret: str = ""
+    # Deliver to loopback/private/link-local addresses (tests only: off prevents server-side request forgery).
+    allow_private: bool = False
+    # At most this many deliveries wait at once; past it new ones are dropped (logged), never the submit.
+    max_pending: int = Field(10_000, ge=1)
+    max_tries: int = Field(5, ge=1, le=20)
+    # Retry after a 5xx, a timeout or a refused connection: first_backoff * 2**(tries-1) seconds.
+    first_backoff: float = Field(10.0, gt=0)
+    timeout: float = Field(5.0, gt=0)
+    # How long a node holds a delivery it is sending before another node may take it over.
+    lease: float = Field(60.0, gt=0)
+    # Seconds between passes when nothing wakes the sender.
+    interval: float = Field(2.0, gt=0)
+
+
 class AppConfig(BaseSettings):
     """Everything the process can be told. Unknown keys are refused so typos surface."""
 
@@ -311,6 +330,7 @@ class AppConfig(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     web: WebSettings = Field(default_factory=WebSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

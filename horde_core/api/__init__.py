@@ -19,6 +19,7 @@ from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_ratings import routes as rating_routes
 from .routes_text import routes as text_routes
+from .webhook_post import post_webhook, webhook_sender
 
 
 def create_app(service: HordeService, config: AppConfig) -> web.Application:
@@ -35,6 +36,9 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(rating_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
+    if service.webhook_post is None:
+        service.webhook_post = post_webhook
+    app.cleanup_ctx.append(webhook_sender(service))
     document = openapi_document(app, config)
 
     async def swagger(_: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
+from horde_core.models.webhooks import Webhook
 from horde_core.models.workers import Worker, WorkerStat
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "UpstreamDay",
     "UpstreamPause",
     "User",
+    "Webhook",
     "Worker",
     "WorkerStat",
     "metadata",

@@ -69,6 +69,9 @@ class Request(Base):
     client_agent: Mapped[str] = mapped_column(String(200), default="")
     proxied_account: Mapped[str] = mapped_column(String(200), default="")
     ipaddr: Mapped[str] = mapped_column(String(64), default="")
+    webhook: Mapped[str] = mapped_column(String(1024), default="")  # POST each finished generation here
+    # Pops hand this request's jobs out one at a time (exact seeds; AI Horde lets trusted users ask for it).
+    disable_batching: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Job(Base):

@@ -28,6 +28,7 @@ from .dto import AlchemyStatus, FormStatus, PoppedForm
 from .errors import BadRequest, Forbidden, TooMany
 from .generation import GenerationMixin
 from .schemas import AlchemyPopSpec, AlchemyRequestSpec, AlchemySubmitSpec
+from .webhook_rules import checked_webhook
 from .work import WorkMixin, image_key, new_upload_keys
 
 Fetcher = Callable[[str, int, float, bool], Awaitable[bytes]]
@@ -81,6 +82,7 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             "trusted_workers": spec.trusted_workers, "slow_workers": spec.slow_workers,
             "source_image": f"source/{rid}.webp", "client_agent": client_agent[:200],
             "proxied_account": (spec.proxied_account or "")[:200], "ipaddr": ipaddr[:64],
+            "webhook": await checked_webhook(spec.webhook, self.config.webhooks),
         }
         await self.store.put(request["source_image"], source)
         await self._enqueue(user, request, jobs, total, deliver)

@@ -8,6 +8,7 @@ cases name the part they touch (`self.auth_cache`, `self.workers`, `self.online`
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 
@@ -62,8 +63,14 @@ class ServiceBase:
         self.login_guard = LoginGuard(self.limits, config.web.login_attempts, config.web.login_window)
         self.signer = UrlSigner(config.api.signing_secret or "unset")
         self.fetch_url = None  # set by the HTTP adapter: downloads interrogation sources given as URLs
+        self.webhook_wake: asyncio.Event | None = None  # set while this node sends webhooks (service/webhooks.py)
         # When raters meet gold images; unpredictable to them (tests put a seeded random.Random here).
         self.rng: random.Random = random.SystemRandom()
+
+    def wake_webhooks(self) -> None:
+        """A webhook delivery was queued: this node's sender looks now instead of at its next interval."""
+        if self.webhook_wake is not None:
+            self.webhook_wake.set()
 
     @property
     def public_url(self) -> str:

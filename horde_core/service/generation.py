@@ -22,11 +22,13 @@ from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
 
 from .deliveries import DeliverySpec
+from .downgrade import DowngradeMixin
 from .dto import Accepted, Generation, Progress, RequestStatus
 from .errors import BadRequest, Forbidden, RequestNotFound, TooMany
 from .fairness import FairnessMixin
 from .schemas import ImageRequestSpec
 from .screening import ScreeningMixin
+from .webhook_rules import checked_webhook
 
 DEFAULT_SECONDS_PER_JOB = 10.0
 
@@ -57,7 +59,7 @@ def parse_request_id(request_id: str) -> str:
         raise RequestNotFound(f"Request with ID '{request_id}' not found.") from None
 
 
-class GenerationMixin(FairnessMixin, ScreeningMixin):
+class GenerationMixin(FairnessMixin, ScreeningMixin, DowngradeMixin):
     async def request_images(self, user: UserRow, spec: ImageRequestSpec, *, client_agent: str = "",
                              ipaddr: str = "", deliver: DeliverySpec | None = None) -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run. `deliver` records where a
@@ -67,6 +69,7 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
         if len(prompt) > core.max_prompt_length:
             raise BadRequest(f"Prompt is longer than {core.max_prompt_length} characters.",
                              rc="PromptTooLong")
+        spec = await self.downgrade_if_needed(user, spec)  # allow_downgrade (service/downgrade.py)
         p = spec.params
         img2img = spec.source_image is not None and spec.source_processing == "img2img"
         painting = spec.source_image is not None and spec.source_processing != "img2img"
@@ -112,6 +115,8 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
             "source_mask": f"mask/{rid}.webp" if mask else "",
             "source_processing": spec.source_processing, "client_agent": client_agent[:200],
             "proxied_account": (spec.proxied_account or "")[:200], "ipaddr": ipaddr[:64],
+            "webhook": await checked_webhook(spec.webhook, self.config.webhooks),
+            "disable_batching": spec.disable_batching and user.trusted,  # AI Horde: trusted users only
         }
         units = pricing.megapixelsteps(p.width, p.height, p.steps)
         jobs = [{"id": str(uuid.uuid4()), "request_id": rid, "kind": "image", "user_id": user.id,

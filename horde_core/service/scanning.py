@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from horde_core.ledger import settlement
 from horde_core.models import Job, Request
 from horde_core.queue import lifecycle
+from horde_core.queue import webhooks as webhook_queue
 from horde_core.queue.states import ACTIVE, DONE, HELD, WAITING
 from horde_core.safety.image_verdict import ImageVerdict, decide
 from horde_core.workers import repo as workers_repo
@@ -88,9 +89,12 @@ class ScanMixin(SafetyMixin):
                 await settlement.refund_jobs(conn, now, request.id, 1, cost, "censored")
                 if not csam and owner:
                     await settlement.reward_from_mint(conn, now, owner, cost, "generation", job_id)
+            await webhook_queue.enqueue(conn, request.id, job_id, 0 if censor else cost, now,
+                                        self.config.webhooks.max_pending)
             if row.worker_id:
                 await workers_repo.record_job(conn, row.worker_id, row.model or "", 0 if csam else cost,
                                               int(row.units), now - float(row.popped_at or now), now)
+        self.wake_webhooks()
         if csam:
             await self._strike_for_csam(request.id)
         self.events.publish("job_finished", {"request_id": request.id, "job_id": job_id, "kind": "image",

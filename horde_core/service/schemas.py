@@ -106,6 +106,7 @@ class ImageRequestSpec(BaseModel):
     source_mask: str | None = None
     proxied_account: str | None = Field(None, max_length=200)
     allow_downgrade: bool = False
+    disable_batching: bool = False  # honoured for trusted users (AI Horde's rule); ignored for others
     webhook: str | None = None
 
 
@@ -198,6 +199,7 @@ class TextRequestSpec(BaseModel):
     dry_run: bool = False
     proxied_account: str | None = Field(None, max_length=200)
     allow_downgrade: bool = False
+    disable_batching: bool = False  # honoured for trusted users (AI Horde's rule); ignored for others
     webhook: str | None = None
 
 

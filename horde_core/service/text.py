@@ -16,6 +16,7 @@ from .dto import Accepted, PoppedJob
 from .errors import BadRequest, TooMany
 from .generation import GenerationMixin
 from .schemas import TextPopSpec, TextRequestSpec, TextSubmitSpec
+from .webhook_rules import checked_webhook
 from .work import WorkMixin
 
 
@@ -26,6 +27,7 @@ class TextMixin(GenerationMixin, WorkMixin):
         if len(spec.prompt) > core.max_text_prompt_length:
             raise BadRequest(f"Prompt is longer than {core.max_text_prompt_length} characters.",
                              rc="PromptTooLong")
+        spec = await self.downgrade_text_if_needed(user, spec)  # allow_downgrade (service/downgrade.py)
         p = spec.params
         job_cost = pricing.text_job_cost(p.max_length, p.max_context_length)
         total = pricing.request_total(job_cost, core.horde_tax, p.n)
@@ -46,6 +48,8 @@ class TextMixin(GenerationMixin, WorkMixin):
             "softprompt": (spec.softprompt or "")[:200], "nsfw": spec.nsfw, "trusted_workers": spec.trusted_workers,
             "slow_workers": spec.slow_workers, "client_agent": client_agent[:200],
             "proxied_account": (spec.proxied_account or "")[:200], "ipaddr": ipaddr[:64],
+            "webhook": await checked_webhook(spec.webhook, self.config.webhooks),
+            "disable_batching": spec.disable_batching and user.trusted,  # AI Horde: trusted users only
         }
         jobs = [{"id": str(uuid.uuid4()), "request_id": rid, "kind": "text", "user_id": user.id, "state": WAITING,
                  "rank": rank, "seed": str(secrets.randbelow(2**31)), "reward": job_cost, "units": p.max_length}

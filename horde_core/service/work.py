@@ -14,6 +14,7 @@ from horde_core.db import xact_lock
 from horde_core.ledger import settlement
 from horde_core.queue import claim as claims
 from horde_core.queue import lifecycle
+from horde_core.queue import webhooks as webhook_queue
 from horde_core.queue.claim import upload_key_of
 from horde_core.queue.matching import WorkerProfile
 from horde_core.queue.states import DONE, HELD, PROCESSING, REQ_FAULTED, WAITING
@@ -131,6 +132,10 @@ class WorkMixin(ScanMixin):
                                                               claim)
         if not claimed:
             return worker, None, [], "", {}
+        if len(claimed) > 1 and request.disable_batching:  # one job per pop: give the others back at once
+            async with self.db.transaction() as conn:
+                await lifecycle.unclaim(conn, [c.id for c in claimed[1:]], worker.row.id)
+            claimed = claimed[:1]
         keys = new_upload_keys([c.id for c in claimed], claim) if claim else {}
         return worker, request, claimed, model, keys
 
@@ -312,8 +317,11 @@ class WorkMixin(ScanMixin):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now), now)
+            await webhook_queue.enqueue(conn, done.request_id, job_id, 0 if censored else int(done.reward), now,
+                                        self.config.webhooks.max_pending)
             if not censored:  # last: it locks the owner's balance row, which all their workers' submits share
                 await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
+        self.wake_webhooks()
         if csam:
             await self._strike_for_csam(done.request_id)
         self.events.publish("job_finished", {"request_id": done.request_id, "job_id": job_id, "kind": kind,
