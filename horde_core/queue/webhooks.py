@@ -27,9 +27,16 @@ _ENQUEUE = insert(_W).from_select(
 
 
 async def enqueue(conn: AsyncConnection, request_id: str, job_id: str, kudos: int, now: float,
-                  max_pending: int) -> None:
-    await conn.execute(_ENQUEUE, {"wid": str(uuid.uuid4()), "rid": request_id, "jid": job_id, "kudos": kudos,
-                                  "now": now, "max_pending": max_pending})
+                  max_pending: int) -> bool:
+    """Whether a delivery was queued (the request has a webhook and the queue had room)."""
+    result = await conn.execute(_ENQUEUE, {"wid": str(uuid.uuid4()), "rid": request_id, "jid": job_id,
+                                           "kudos": kudos, "now": now, "max_pending": max_pending})
+    return result.rowcount == 1
+
+
+async def any_due(conn: AsyncConnection, now: float) -> bool:
+    """A cheap read first, so an idle sender never opens a write transaction."""
+    return await conn.scalar(select(W.id).where(W.next_at <= now).limit(1)) is not None
 
 
 async def claim_due(conn: AsyncConnection, holder: str, now: float, lease: float, limit: int) -> list[Any]:

@@ -89,12 +89,13 @@ class ScanMixin(SafetyMixin):
                 await settlement.refund_jobs(conn, now, request.id, 1, cost, "censored")
                 if not csam and owner:
                     await settlement.reward_from_mint(conn, now, owner, cost, "generation", job_id)
-            await webhook_queue.enqueue(conn, request.id, job_id, 0 if censor else cost, now,
-                                        self.config.webhooks.max_pending)
+            hooked = await webhook_queue.enqueue(conn, request.id, job_id, 0 if censor else cost, now,
+                                                 self.config.webhooks.max_pending)
             if row.worker_id:
                 await workers_repo.record_job(conn, row.worker_id, row.model or "", 0 if csam else cost,
                                               int(row.units), now - float(row.popped_at or now), now)
-        self.wake_webhooks()
+        if hooked:
+            self.wake_webhooks()
         if csam:
             await self._strike_for_csam(request.id)
         self.events.publish("job_finished", {"request_id": request.id, "job_id": job_id, "kind": "image",

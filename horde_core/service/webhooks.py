@@ -43,6 +43,9 @@ class WebhookMixin(GenerationMixin):
         cfg = self.config.webhooks
         holder = holder or self._webhook_holder()
         now = self.clock.now()
+        async with self.db.read() as conn:
+            if not await queue.any_due(conn, now):
+                return 0
         async with self.db.transaction() as conn:
             rows = await queue.claim_due(conn, holder, now, cfg.lease, limit)
         outcomes = await asyncio.gather(*(self._post_one(row) for row in rows))
