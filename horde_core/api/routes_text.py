@@ -30,12 +30,10 @@ def text_status(s: RequestStatus) -> dict[str, Any]:
     out = fmt.progress(s.progress)
     gens = []
     for g in s.generations:
-        gen: dict[str, Any] = {"text": g.text, "seed": int(g.seed) if g.seed.lstrip("-").isdecimal() else 0,
-                               "model": g.model, "state": g.state, "worker_id": g.worker_id,
-                               "worker_name": g.worker_name}
-        if g.gen_metadata:
-            gen["gen_metadata"] = g.gen_metadata
-        gens.append(gen)
+        # AI Horde's GenerationKobold: these fields, gen_metadata always (an empty list when there is none).
+        gens.append({"text": g.text, "seed": int(g.seed) if g.seed.lstrip("-").isdecimal() else 0,
+                     "model": g.model, "state": g.state, "worker_id": g.worker_id, "worker_name": g.worker_name,
+                     "gen_metadata": g.gen_metadata})
     out["generations"] = gens
     return out
 
