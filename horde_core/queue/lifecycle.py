@@ -21,7 +21,9 @@ from horde_core.queue.states import (
     DONE,
     FAULTED,
     HELD,
+    REQ_CANCELLED,
     REQ_EXPIRED,
+    REQ_FAULTED,
     REQ_PRUNED,
     SQL_PROCESSING,
     SQL_WAITING,
@@ -192,6 +194,12 @@ async def requeue(conn: AsyncConnection, job_ids: list[str], max_faults: int, *,
                                    .returning(R.faults))
         out[rid].failed = kinds[rid] != "interrogation" and int(faults or 0) > max_faults
     return out
+
+
+async def request_over(conn: AsyncConnection, request_id: str) -> bool:
+    """The request was cancelled, expired or faulted: nothing of it should be served any more."""
+    state = await conn.scalar(select(R.state).where(R.id == request_id))
+    return state in (REQ_CANCELLED, REQ_EXPIRED, REQ_FAULTED, REQ_PRUNED)
 
 
 async def unclaim(conn: AsyncConnection, job_ids: list[str], worker_id: str) -> None:

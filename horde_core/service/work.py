@@ -364,13 +364,18 @@ class WorkMixin(ScanMixin):
         return 0
 
     async def _settle_faults(self, conn: Any, requeued: dict[str, lifecycle.Requeued], now: float) -> None:
-        """Refund what failed for good: forms out of attempts, and whole requests that failed too often."""
+        """Refund what failed for good: forms out of attempts, whole requests that failed too often, and retries
+        of requests that ended (cancelled, expired) while the failed job was out."""
         for rid, outcome in requeued.items():
             if outcome.faulted_jobs:
                 await settlement.refund_jobs(conn, now, rid, outcome.faulted_jobs, outcome.faulted_costs, "faulted")
             if outcome.failed and await lifecycle.set_request_state(conn, rid, REQ_FAULTED, now):
                 count, costs = await lifecycle.cancel_waiting(conn, rid, now)
                 await settlement.refund_jobs(conn, now, rid, count, costs, "faulted")
+            elif outcome.retried and await lifecycle.request_over(conn, rid):
+                # Cancelled or expired while the job was out: its retry is not served but refunded.
+                count, costs = await lifecycle.cancel_waiting(conn, rid, now)
+                await settlement.refund_jobs(conn, now, rid, count, costs, "cancelled")
 
 
 def _key(announced: dict[str, Any]) -> tuple:  # type: ignore[type-arg]

@@ -67,3 +67,20 @@ async def test_a_faulted_job_is_retried_under_a_new_id_and_counts_once(service: 
     assert progress.done and progress.finished == 1 and progress.restarted == 2 and not progress.faulted
     assert await service.jobs_since(requester.id, "image", 0.0) == 1  # daily limits count the image once
     await assert_books_balance(service)
+
+
+async def test_a_job_that_times_out_after_its_request_was_cancelled_is_refunded(service: HordeService, make_user,
+                                                                                clock: FakeClock) -> None:
+    requester, _ = await make_user("req", kudos=100)
+    owner, _ = await make_user("gpu")
+    accepted = await service.request_images(requester, image_request(params={"n": 2, "steps": 50}))
+    first = await service.pop_image(owner, pop_spec("A"))  # one of two in flight
+    assert len(first.ids) == 1
+    await service.cancel(accepted.id)  # refunds the waiting one; the one in flight would still be paid
+    clock.advance(service.config.core.image_job_ttl + 1)
+    assert (await service.sweep())["aborted"] == 1
+    assert (await service.pop_image(owner, pop_spec("B"))).ids == []  # its retry is not served
+    progress = await service.check(accepted.id)
+    assert progress.done and progress.waiting == 0 and progress.processing == 0
+    assert await balance(service, requester) == 100  # nothing was delivered: everything refunded
+    await assert_books_balance(service)
