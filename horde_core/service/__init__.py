@@ -28,6 +28,8 @@ from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
+from .style_collections import CollectionsMixin
+from .styles import StyleChoice, StylesMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
@@ -35,7 +37,8 @@ from .web_account import WebAccountMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
-                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin):
+                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
+                   CollectionsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -73,6 +76,8 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "StyleChoice",
+    "StylesMixin",
     "TooMany",
     "UpstreamJob",
     "UserInfo",
