@@ -29,7 +29,7 @@ from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .style_collections import CollectionsMixin
-from .styles import StyleChoice, StylesMixin
+from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
@@ -77,6 +77,7 @@ __all__ = [
     "RequestNotFound",
     "RequestStatus",
     "StyleChoice",
+    "StyleLimits",
     "StylesMixin",
     "TooMany",
     "UpstreamJob",

@@ -30,6 +30,17 @@ Spec = TypeVar("Spec", ImageRequestSpec, TextRequestSpec)
 
 
 @dataclass(frozen=True)
+class StyleLimits:
+    """See `StylesMixin.style_limits`; 0 steps or side: the style leaves it to the request."""
+
+    name: str
+    nsfw: bool
+    steps: int
+    side: int
+    models: list[str]
+
+
+@dataclass(frozen=True)
 class StyleChoice:
     """One line of the bot's style autocomplete."""
 
@@ -165,17 +176,28 @@ class StylesMixin:
             rows = await repo.search_public(conn, kind, prefix.strip()[:100], max(1, min(limit, 25)))
         return [StyleChoice(*row) for row in rows]
 
-    async def style_is_nsfw(self, name: str, kind: str = "image") -> bool:
-        """Whether the style (or any style of the collection) so named makes NSFW work; NotFound if none."""
+    async def style_limits(self, name: str, kind: str = "image") -> StyleLimits:
+        """What the style (or the styles of the collection) so named would do to a request, so a client can
+        refuse it before paying: NSFW or not, the most steps and the widest side it asks, its models.
+        NotFound (StyleNotFound) when there is none; BadRequest (StyleMismatch) when it is of another kind."""
         async with self.db.read() as conn:
             found = await self._resolve(conn, name)
             if found is None:
                 raise style_not_found(name)
             if found[0] == "style":
-                return (await self._style_of_kind(conn, kind, found[1])).nsfw
-            collection = await repo.get_collection(conn, found[1])
-            styles = [await repo.get_style(conn, sid) for sid, _ in collection.styles] if collection else []
-            return any(s.nsfw for s in styles if s is not None)
+                styles = [await self._style_of_kind(conn, kind, found[1])]
+            else:
+                collection = await repo.get_collection(conn, found[1])
+                styles = [s for sid, _ in (collection.styles if collection else [])
+                          if (s := await repo.get_style(conn, sid)) is not None]
+                if not styles:
+                    raise style_not_found(name)
+                if any(s.kind != kind for s in styles):
+                    raise BadRequest(f"That collection is not of {kind} styles.", rc="StyleMismatch")
+        return StyleLimits(name, any(s.nsfw for s in styles),
+                           max(int(s.params.get("steps", 0) or 0) for s in styles),
+                           max(int(s.params.get(k, 0) or 0) for s in styles for k in ("width", "height")),
+                           sorted({m for s in styles for m in s.models}))
 
     # --- applying -------------------------------------------------------------------------------
 
