@@ -21,6 +21,7 @@ from bot.errors import UserFacingError, reply_private
 from bot.guards import BLANK_PROMPT, blank, blocked_word_refusal, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.i18n import tr
 from bot.members import CLIENT_AGENT, proxied_account
+from bot.settings import scope
 from horde_core.service.schemas import ImageRequestSpec
 
 from . import _catalogue as catalogue
@@ -111,7 +112,9 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
         try:  # a pick that does not fit is refused before anything is public or paid
             picked = await catalogue.resolve(self.service, interaction.guild_id or 0, opts.model, opts.lora, opts.ti)
             settings = await self.bot.guild_settings(interaction.guild_id)
-            styled = await styles.check(self.service, settings, opts, nsfw_allowed=self._nsfw(settings, interaction))
+            party = await self.service.party_in(scope(interaction.guild_id or 0), str(interaction.channel_id))
+            styled = await styles.check(self.service, settings, opts, nsfw_allowed=self._nsfw(settings, interaction),
+                                        party_style=party.style if party else "")
         except UserFacingError as exc:
             await reply_private(interaction, tr(interaction, exc.template, **exc.params))
             return

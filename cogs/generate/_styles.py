@@ -29,16 +29,17 @@ async def choices(service: HordeService, settings: Any, current: str, *,
     return picked[:25]
 
 
-async def check(service: HordeService, settings: Any, opts: GenerateOptions, *,
-                nsfw_allowed: bool) -> StyleLimits | None:
-    """The style this request uses (the member's, else the server's default when no LoRA or TI is picked),
-    refused with a reason the member can act on; None without one."""
+async def check(service: HordeService, settings: Any, opts: GenerateOptions, *, nsfw_allowed: bool,
+                party_style: str = "") -> StyleLimits | None:
+    """The style this request uses (the member's; else, when no LoRA or TI is picked, the style of the party
+    running in the channel, else the server's default), refused with a reason the member can act on; None
+    without one."""
     name = opts.style.strip()
     if name and (opts.lora or opts.ti):
         raise UserFacingError("A style brings its own LoRAs and models: pick a style or a LoRA/textual "
                               "inversion, not both.")
     if not name and not (opts.lora or opts.ti):
-        name = settings["default_style"]
+        name = party_style or settings["default_style"]
     if not name:
         return None
     try:

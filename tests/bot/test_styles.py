@@ -109,3 +109,29 @@ async def test_settings_styles_add_remove_and_default(h: DiscordHarness, service
     assert (await h.bot.guild_settings(h.guild.id))["default_style"] == ""
     member = await h.slash("settings styles add", {"name": "ink"}, user=h.member(1), raise_errors=False)
     assert member.ephemeral and "Manage Server" in member.content
+
+
+async def test_a_partys_style_is_applied_when_members_pick_none(h: DiscordHarness, service: HordeService,
+                                                                server) -> None:
+    await _styles(service)
+    host = h.member(0)
+    await h.grant(host, manage_events=True)
+    before = await kudos(service, host)
+    nsfw = await h.slash("party start", {"theme": "tree", "award": 1, "budget": 5, "style": "wet look"}, user=host)
+    assert nsfw.ephemeral and "age-restricted" in nsfw.content and await kudos(service, host) == before
+    offered = await h.autocomplete("party start", "style", "wat", options={"theme": "tree", "award": 1,
+                                                                           "budget": 5}, user=host)
+    assert [c["value"] for c in offered] == ["watercolour", "water lily"]
+    started = await h.slash("party start", {"theme": "tree", "award": 1, "budget": 5, "style": "watercolour"},
+                            user=host)
+    assert not started.ephemeral and {"name": "Style", "value": "watercolour", "inline": True} in started.embeds[0][
+        "fields"]
+    worker = await _worker(service, server)
+    serving = asyncio.create_task(worker.serve(2))
+    await h.slash("generate", {"prompt": "a tree"}, user=h.member(1))
+    await h.slash("generate", {"prompt": "a tree", "style": "ink"}, user=h.member(1))
+    await serving
+    prompts = [s["payload"]["prompt"] for s in worker.served]
+    assert prompts == ["watercolour painting of a tree, soft###, photo"] * 2  # both styles share the template
+    assert (await service.get_style_by_name("image", "ink")).use_count == 1
+    assert (await service.get_style_by_name("image", "watercolour")).use_count == 4
