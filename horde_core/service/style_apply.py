@@ -5,6 +5,7 @@ them at `{p}` and `{np}` (a negative part keeps its `###` when the template has 
 style's parameters replace the request's, except what a style does not decide: `n`, the seed, and width and
 height when the style sets none. The style's models replace the request's and its `nsfw` flag is the
 request's. Text: the template gets the prompt at `{p}`; parameters and models as for images.
+The result names no style any more: applied once, here (an upstream horde must not apply its namesake again).
 """
 
 from __future__ import annotations
@@ -42,14 +43,14 @@ def styled_image(spec: ImageRequestSpec, style: StyleRecord) -> ImageRequestSpec
             params[key] = getattr(mine, key)
     return spec.model_copy(update={"prompt": fill(style.prompt, positive, negative),
                                    "params": ImageParams.model_validate(params),
-                                   "models": list(style.models), "nsfw": style.nsfw})
+                                   "models": list(style.models), "nsfw": style.nsfw, "style": None})
 
 
 def styled_text(spec: TextRequestSpec, style: StyleRecord) -> TextRequestSpec:
     params = {**style.params, "n": spec.params.n}
     return spec.model_copy(update={"prompt": fill(style.prompt, spec.prompt, ""),
                                    "params": TextParams.model_validate(params),
-                                   "models": list(style.models), "nsfw": style.nsfw})
+                                   "models": list(style.models), "nsfw": style.nsfw, "style": None})
 
 
 def stored_params(kind: str, params: dict[str, object] | None) -> dict[str, object]:

@@ -172,7 +172,7 @@ async def test_a_style_is_applied_exactly_and_priced_once(service: HordeService,
             assert (p["ddim_steps"], p["cfg_scale"], p["sampler_name"], p["width"], p["height"], p["n_iter"]) == (
                 12, 3.5, "k_dpmpp_2m", 768, 640, 2)
             assert [(lo["name"], lo["model"]) for lo in p["loras"]] == [("film grain", 0.7)]
-        assert pops[0]["payload"]["seed"] == pops[1]["payload"]["seed"]  # the requester's seed is kept
+        assert {p["payload"]["seed"] for p in pops} <= {"7", "8"}  # the requester's seed is kept (7, then 8)
         _, got = await call(http, server, "GET", f"/api/v2/styles/image/{made['id']}")
         assert got["use_count"] == 1
 
