@@ -13,6 +13,8 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from horde_core.styles import repo
 from horde_core.styles.repo import CollectionRecord, StyleRecord
 from horde_core.users import repo as users_repo
@@ -245,7 +247,11 @@ class StylesMixin:
             if await repo.style_ids_named(conn, name, user.id):
                 raise BadRequest(f"Style with name '{name}' already exists for user '{user.display_name}'. "
                                  "Please use PATCH to modify an existing style.")
-            await repo.insert_style(conn, values, models, tags)
+            try:
+                async with conn.begin_nested():  # two creations of one name at once: the loser is told, not a 500
+                    await repo.insert_style(conn, values, models, tags)
+            except IntegrityError:
+                raise BadRequest(f"Style with name '{name}' already exists for user '{user.display_name}'.") from None
         return values["id"]
 
     async def patch_style(self, user: UserRow, kind: str, style_id: str, spec: StylePatchSpec) -> str:
