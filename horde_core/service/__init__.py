@@ -27,6 +27,7 @@ from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
+from .roles import RolesMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .style_collections import CollectionsMixin
 from .styles import StyleChoice, StyleLimits, StylesMixin
@@ -38,7 +39,7 @@ from .web_account import WebAccountMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   CollectionsMixin):
+                   RolesMixin, CollectionsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
