@@ -7,9 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import update
 
-from horde_core.models import User
 from horde_core.service import HordeService
 from tests.helpers import balance
 
@@ -21,8 +19,8 @@ STYLE = {"name": "noir", "info": "black and white, hard light", "prompt": "film 
 
 
 async def grant(service: HordeService, user_id: int, **roles: bool) -> None:
-    async with service.db.transaction() as conn:
-        await conn.execute(update(User.__table__).where(User.__table__.c.id == user_id).values(**roles))
+    """As the operator does it: `python main.py user role NAME --customizer`."""
+    await service.set_user_roles_cli(str(user_id), **roles)
 
 
 async def call(http: aiohttp.ClientSession, server: Any, method: str, path: str, key: str | None = None,

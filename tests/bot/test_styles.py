@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import update
-
-from horde_core.models import User
 from horde_core.service import HordeService
 from horde_core.service.style_specs import StyleSpec
 from tests.bot.harness import DiscordHarness
@@ -19,9 +16,7 @@ from tests.bot.test_generate import MODEL, _worker
 async def _styles(service: HordeService) -> str:
     """Four public styles by one customizer (one NSFW); returns the creator's name#id."""
     maker, _ = await service.create_user("stylist")
-    async with service.db.transaction() as conn:
-        await conn.execute(update(User.__table__).where(User.__table__.c.id == maker.id).values(customizer=True))
-    maker = await service.user_by_name(str(maker.id))
+    maker = await service.set_user_roles_cli(str(maker.id), customizer=True)
     for name, nsfw, use in (("watercolour", False, 3), ("water lily", False, 1), ("wet look", True, 5),
                             ("ink", False, 0)):
         spec = StyleSpec(name=name, prompt="watercolour painting of {p}, soft###{np}, photo", nsfw=nsfw,
