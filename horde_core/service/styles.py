@@ -172,6 +172,13 @@ class StylesMixin:
             return await repo.list_styles(conn, kind, sort=sort, offset=(max(page, 1) - 1) * PAGE, limit=PAGE,
                                           tag=tag or None, model=model or None)
 
+    async def user_styles(self, user: UserRow, *, private: bool = False) -> list[dict[str, str]]:
+        """A user's styles as AI Horde's user details list them (`styles`: ResponseModelStylesUser); the
+        private ones only when `private` (the user themself, or a moderator, is asking)."""
+        async with self.db.read() as conn:
+            rows = await repo.styles_of(conn, user.id, public_only=not private)
+        return [{"name": f"{user.display_name}::style::{name}", "id": sid, "type": kind} for sid, name, kind in rows]
+
     async def search_styles(self, prefix: str, limit: int = 25, kind: str = "image") -> list[StyleChoice]:
         """Public styles whose name starts with `prefix`, the most used first (the bot's autocomplete)."""
         async with self.db.read() as conn:

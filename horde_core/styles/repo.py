@@ -108,6 +108,14 @@ async def style_ids_named(conn: AsyncConnection, name: str, user_id: int | None)
     return [r[0] for r in await conn.execute(query.order_by(_st.c.use_count.desc(), _st.c.created_at))]
 
 
+async def styles_of(conn: AsyncConnection, user_id: int, *, public_only: bool) -> list[tuple[str, str, str]]:
+    """(id, name, kind) of one creator's styles, oldest first."""
+    query = select(_st.c.id, _st.c.name, _st.c.kind).where(_st.c.user_id == user_id)
+    if public_only:
+        query = query.where(_st.c.public.is_(True))
+    return [(r.id, r.name, r.kind) for r in await conn.execute(query.order_by(_st.c.created_at, _st.c.id))]
+
+
 async def list_styles(conn: AsyncConnection, kind: str, *, sort: str, offset: int, limit: int,
                       tag: str | None = None, model: str | None = None) -> list[StyleRecord]:
     query = _styles_query().where(_st.c.kind == kind, _st.c.public.is_(True))
