@@ -1,6 +1,6 @@
 """styles, their models, tags and examples; style collections
 
-Revision ID: 0017_i16s
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-06 06:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 06:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_i16s"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
