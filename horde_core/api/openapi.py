@@ -27,6 +27,8 @@ from horde_core.service.schemas import (
     WorkerModifySpec,
 )
 
+from .routes_styles import BODIES as STYLE_BODIES
+
 REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
     ("POST", "/api/v2/generate/pop"): ImagePopSpec,
@@ -41,6 +43,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
+    **STYLE_BODIES,
 }
 
 

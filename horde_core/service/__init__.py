@@ -27,7 +27,10 @@ from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
+from .roles import RolesMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
+from .style_collections import CollectionsMixin
+from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
@@ -37,7 +40,7 @@ from .webhooks import WebhookMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   WebhookMixin):
+                   RolesMixin, CollectionsMixin, WebhookMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -75,6 +78,9 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "StyleChoice",
+    "StyleLimits",
+    "StylesMixin",
     "TooMany",
     "UpstreamJob",
     "UserInfo",

@@ -108,6 +108,7 @@ class ImageRequestSpec(BaseModel):
     allow_downgrade: bool = False
     disable_batching: bool = False  # honoured for trusted users (AI Horde's rule); ignored for others
     webhook: str | None = None
+    style: str | None = Field(None, max_length=300)  # a style's or collection's id or name (service/styles.py)
 
 
 class ImagePopSpec(BaseModel):
@@ -201,6 +202,7 @@ class TextRequestSpec(BaseModel):
     allow_downgrade: bool = False
     disable_batching: bool = False  # honoured for trusted users (AI Horde's rule); ignored for others
     webhook: str | None = None
+    style: str | None = Field(None, max_length=300)  # a style's or collection's id or name (service/styles.py)
 
 
 class TextPopSpec(BaseModel):
