@@ -19,6 +19,7 @@ from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_ratings import routes as rating_routes
 from .routes_text import routes as text_routes
+from .routes_users import routes as user_routes
 
 
 def create_app(service: HordeService, config: AppConfig) -> web.Application:
@@ -33,6 +34,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(text_routes)
     app.add_routes(alchemy_routes)
     app.add_routes(rating_routes)
+    app.add_routes(user_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
     document = openapi_document(app, config)

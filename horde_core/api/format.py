@@ -10,7 +10,6 @@ from horde_core.service import (
     PoppedJob,
     Progress,
     RequestStatus,
-    UserInfo,
     WorkerInfo,
 )
 
@@ -55,19 +54,6 @@ def image_pop(job: PoppedJob) -> dict[str, Any]:
     if job.source_mask is not None:
         out["source_mask"] = job.source_mask
     return out
-
-
-def user(u: UserInfo, now: float) -> dict[str, Any]:
-    return {
-        "id": u.id, "username": u.username, "kudos": float(u.kudos), "concurrency": u.concurrency,
-        "trusted": u.trusted, "moderator": False, "flagged": False, "suspicious": 0, "pseudonymous": False,
-        "account_age": max(0, int(now - u.created_at)), "worker_count": len(u.worker_ids),
-        "worker_ids": u.worker_ids, "kudos_details": {k: float(v) for k, v in u.kudos_details.items()},
-        "records": u.records,
-        "active_generations": {"image": u.active_generations.get("image", []),
-                               "text": u.active_generations.get("text", []),
-                               "alchemy": u.active_generations.get("interrogation", [])},
-    }
 
 
 def worker(w: WorkerInfo) -> dict[str, Any]:

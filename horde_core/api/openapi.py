@@ -27,6 +27,8 @@ from horde_core.service.schemas import (
     WorkerModifySpec,
 )
 
+from .routes_users import BODIES as USER_BODIES
+
 REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
     ("POST", "/api/v2/generate/pop"): ImagePopSpec,
@@ -41,6 +43,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
+    **USER_BODIES,
 }
 
 

@@ -78,6 +78,9 @@ class UserInfo:
     kudos_details: dict[str, int]
     records: dict[str, Any]
     active_generations: dict[str, list[str]]
+    moderator: bool = False
+    flagged: bool = False
+    customizer: bool = False
 
 
 @dataclass(frozen=True, slots=True)

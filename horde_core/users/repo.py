@@ -140,3 +140,14 @@ async def identities_for_users(conn: AsyncConnection, user_ids: list[int], prefi
     if prefix:
         q = q.where(_identities.c.key.startswith(prefix, autoescape=True))
     return {int(r.user_id): r.key for r in await conn.execute(q)}
+
+
+async def page(conn: AsyncConnection, *, sort: str, offset: int, limit: int) -> list[UserRow]:
+    """A page of all users: richest first (`kudos`), or oldest first (`age`); ties by id, so pages never overlap."""
+    order = (_users.c.created_at.asc(),) if sort == "age" else (_users.c.kudos.desc(),)
+    rows = (await conn.execute(select(*_COLUMNS).order_by(*order, _users.c.id).offset(offset).limit(limit))).all()
+    return [_row(r) for r in rows]
+
+
+async def set_fields(conn: AsyncConnection, user_id: int, **values: object) -> None:
+    await conn.execute(update(_users).where(_users.c.id == user_id).values(**values))
