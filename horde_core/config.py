@@ -296,6 +296,15 @@ class WebSettings(_Section):
     stats_retention_days: int = 7
 
 
+class DocumentsSettings(_Section):
+    """The operator's documents at /api/v2/documents/{terms,privacy,sponsors}, in Markdown (served as Markdown
+    or HTML). Empty: a short default that names the horde and states what it keeps, from the settings."""
+
+    terms: str = ""
+    privacy: str = ""
+    sponsors: str = ""
+
+
 class AppConfig(BaseSettings):
     """Everything the process can be told. Unknown keys are refused so typos surface."""
 
@@ -311,6 +320,7 @@ class AppConfig(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     web: WebSettings = Field(default_factory=WebSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
 
     @classmethod
     def settings_customise_sources(

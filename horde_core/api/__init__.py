@@ -15,6 +15,7 @@ from .fetch import fetch_image
 from .http import BODIES, CONFIG, PROXIES, SERVICE, trusted_networks
 from .openapi import openapi_document
 from .routes_alchemy import routes as alchemy_routes
+from .routes_documents import routes as document_routes
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_ratings import routes as rating_routes
@@ -35,6 +36,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(alchemy_routes)
     app.add_routes(rating_routes)
     app.add_routes(user_routes)
+    app.add_routes(document_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
     document = openapi_document(app, config)

@@ -7,6 +7,7 @@ from .alchemy import AlchemyMixin
 from .catalogue import CatalogueIndexes, CatalogueMixin, Compatibility
 from .datasets import DatasetMixin
 from .deliveries import DeliveriesMixin, Delivery, DeliverySpec
+from .documents import DocumentsMixin
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -37,7 +38,7 @@ from .web_account import WebAccountMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   UsersAdminMixin):
+                   UsersAdminMixin, DocumentsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
