@@ -18,6 +18,7 @@ from .routes_alchemy import routes as alchemy_routes
 from .routes_documents import routes as document_routes
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
+from .routes_messages import routes as message_routes
 from .routes_ratings import routes as rating_routes
 from .routes_text import routes as text_routes
 from .routes_users import routes as user_routes
@@ -30,6 +31,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app[CONFIG] = config
     app[BODIES] = BodyGate(config.api.large_bodies_at_once, config.api.large_body_wait)
     app[PROXIES] = trusted_networks(config.api.trusted_proxies)
+    app.add_routes(message_routes)  # before /workers/{id}, which would take /workers/messages
     app.add_routes(image_routes)
     app.add_routes(info_routes)
     app.add_routes(text_routes)

@@ -27,6 +27,7 @@ from horde_core.service.schemas import (
     WorkerModifySpec,
 )
 
+from .routes_messages import BODIES as MESSAGE_BODIES
 from .routes_users import BODIES as USER_BODIES
 
 REQUEST_BODIES = {
@@ -44,6 +45,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
     **USER_BODIES,
+    **MESSAGE_BODIES,
 }
 
 

@@ -14,6 +14,7 @@ from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
+from horde_core.models.worker_messages import WorkerMessage
 from horde_core.models.workers import Worker, WorkerStat
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "UpstreamPause",
     "User",
     "Worker",
+    "WorkerMessage",
     "WorkerStat",
     "metadata",
 ]

@@ -34,11 +34,12 @@ from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
 from .users_admin import UsersAdminMixin
 from .web_account import WebAccountMixin
+from .worker_messages import WorkerMessagesMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   UsersAdminMixin, DocumentsMixin):
+                   UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
