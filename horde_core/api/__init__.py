@@ -16,6 +16,7 @@ from .http import BODIES, CONFIG, PROXIES, SERVICE, trusted_networks
 from .openapi import openapi_document
 from .routes_alchemy import routes as alchemy_routes
 from .routes_documents import routes as document_routes
+from .routes_filters import routes as filter_routes
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_messages import routes as message_routes
@@ -39,6 +40,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(rating_routes)
     app.add_routes(user_routes)
     app.add_routes(document_routes)
+    app.add_routes(filter_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
     document = openapi_document(app, config)

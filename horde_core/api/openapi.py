@@ -27,6 +27,7 @@ from horde_core.service.schemas import (
     WorkerModifySpec,
 )
 
+from .routes_filters import BODIES as FILTER_BODIES
 from .routes_messages import BODIES as MESSAGE_BODIES
 from .routes_users import BODIES as USER_BODIES
 
@@ -46,6 +47,7 @@ REQUEST_BODIES = {
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
     **USER_BODIES,
     **MESSAGE_BODIES,
+    **FILTER_BODIES,
 }
 
 

@@ -23,6 +23,7 @@ from .dto import (
 )
 from .errors import BadRequest, Conflict, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .fairness import FairnessRules
+from .filters_api import FiltersMixin
 from .gallery import GalleryEntry, GalleryMixin, GalleryPage
 from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
@@ -39,7 +40,7 @@ from .worker_messages import WorkerMessagesMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin):
+                   UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin, FiltersMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
