@@ -81,8 +81,10 @@ class UsersAdminMixin(ModerationMixin):
             self.require_moderator(actor)
         if spec.moderator is not None and not self.is_operator(actor):
             raise Forbidden("Only the horde's operators (web.admins) can make or unmake moderators.", rc="NotAdmin")
-        if spec.username is not None and ("#" in spec.username or not spec.username.strip().isprintable()):
-            raise BadRequest("A user name has no '#' and no control characters.", rc="InvalidUsername")
+        name = (spec.username or "").strip()
+        if spec.username is not None and (len(name) < 3 or "#" in name or not name.isprintable()):
+            raise BadRequest("A user name has 3-100 characters, no '#' and no control characters.",
+                             rc="InvalidUsername")
 
     async def modify_user(self, actor: UserRow, user_id: int, spec: ModifyUserSpec) -> dict[str, Any]:
         """PUT /v2/users/{id}: every requested change or none (one transaction), each one logged; the answer

@@ -106,7 +106,8 @@ async def test_hostile_values_are_4xx_and_change_nothing(service: HordeService, 
     member, _ = await make_user("member", kudos=10)
     for bad in ({"concurrency": -1}, {"concurrency": 501}, {"concurrency": "x"}, {"kudos": 1.5},
                 {"kudos": "10"}, {"kudos": 10**12}, {"trusted": "maybe"}, {"username": "a#1"},
-                {"username": "ab"}, {"username": "bad\nname"}, {"vpn": True, "trusted": True}, {}):
+                {"username": "ab"}, {"username": "  a  "}, {"username": "bad\nname"},
+                {"vpn": True, "trusted": True}, {}):
         status, out = await call(server, "PUT", f"/users/{member.id}", mod_key, bad)
         assert status == 400, (bad, out)
     assert (await call(server, "PUT", f"/users/{member.id}", mod_key, {"vpn": True}))[1]["rc"] == \
