@@ -29,6 +29,7 @@ from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
+from .roles import RolesMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
@@ -40,7 +41,7 @@ from .worker_messages import WorkerMessagesMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin, FiltersMixin):
+                   RolesMixin, UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin, FiltersMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
