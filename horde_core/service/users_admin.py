@@ -23,10 +23,10 @@ from .admin_schemas import ModifyUserSpec
 from .dto import UserInfo
 from .errors import BadRequest, Forbidden, NotFound
 from .moderation import ModerationMixin
+from .roles import ROLES
 
 USERS_PER_PAGE = 25
 LAST_PAGE = 10_000  # AI Horde answers an empty list past this page
-ROLES = ("moderator", "trusted", "flagged", "customizer")
 
 
 class UsersAdminMixin(ModerationMixin):

@@ -3,7 +3,8 @@
 Moderators write to one worker or, without a worker id, to every worker; an owner may write to their own
 workers (the origin is then their user id, as on AI Horde). Workers get the live messages meant for them in
 every pop answer. Listing: moderators see all; anyone else sees what they wrote, what was written to their
-workers, and the messages to everyone. Deleting: the writer or a moderator.
+workers, and the messages to everyone. Deleting: the writer or a moderator. Expired messages are kept (listable
+with validity=expired) as long as the moderation log keeps entries; writing a message drops older ones.
 
 Pops must stay off the database when there is nothing to say: a hint ("is any message live anywhere?") is
 read at most once a second, and set at once on every node when a message is written.
@@ -59,6 +60,9 @@ class WorkerMessagesMixin(ModerationMixin):
             origin = (spec.origin or f"{self.config.core.horde_name} moderators") if moderator else str(actor.id)
             found = WorkerMessageInfo(str(uuid.uuid4()), spec.worker_id, actor.id, spec.message, origin,
                                       now + spec.expiry * 3600, now)
+            # Expired messages stay listable (validity=expired) as long as the moderation log keeps its entries.
+            kept = now - self.config.safety.audit_retention_days * 86400
+            await conn.execute(delete(WorkerMessage.__table__).where(_M.expiry < kept))
             await conn.execute(insert(WorkerMessage.__table__).values(
                 id=found.id, worker_id=found.worker_id, user_id=found.user_id, message=found.message,
                 origin=found.origin, expiry=found.expiry, created=found.created))

@@ -116,3 +116,17 @@ async def test_hostile_messages_are_4xx(service: HordeService, server, make_user
         assert (status, out["rc"]) == (400, "InvalidQuery"), query
     assert (await call(server, "GET", "/workers/messages/" + "x" * 500))[0] == 404
     assert (await call(server, "GET", "/workers/messages", boss_key))[1] == []
+
+
+async def test_expired_messages_are_kept_as_long_as_the_moderation_log(service: HordeService, server,  # type: ignore[no-untyped-def]
+                                                                       make_user, clock) -> None:
+    _, boss_key = await make_user("boss")
+    _, old = await call(server, "POST", "/workers/messages", boss_key, {"message": "old", "expiry": 1})
+    clock.advance(service.config.safety.audit_retention_days * 86400 - 7200)
+    _, recent = await call(server, "POST", "/workers/messages", boss_key, {"message": "recent", "expiry": 1})
+    listed = (await call(server, "GET", "/workers/messages", boss_key, validity="all"))[1]
+    assert {m["id"] for m in listed} == {old["id"], recent["id"]}
+    clock.advance(7200 + 3601)  # the old one expired (an hour after it was written) more than that long ago
+    _, new = await call(server, "POST", "/workers/messages", boss_key, {"message": "new"})
+    listed = (await call(server, "GET", "/workers/messages", boss_key, validity="all"))[1]
+    assert {m["id"] for m in listed} == {recent["id"], new["id"]}
