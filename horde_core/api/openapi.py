@@ -29,6 +29,7 @@ from horde_core.service.schemas import (
 
 from .routes_filters import BODIES as FILTER_BODIES
 from .routes_messages import BODIES as MESSAGE_BODIES
+from .routes_styles import BODIES as STYLE_BODIES
 from .routes_users import BODIES as USER_BODIES
 
 REQUEST_BODIES = {
@@ -45,6 +46,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
+    **STYLE_BODIES,
     **USER_BODIES,
     **MESSAGE_BODIES,
     **FILTER_BODIES,

@@ -12,6 +12,7 @@ from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.stats import StatsMinute
+from horde_core.models.styles import Style, StyleCollection, StyleCollectionMember, StyleExample, StyleModel, StyleTag
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.worker_messages import WorkerMessage
@@ -41,6 +42,12 @@ __all__ = [
     "SettingsChange",
     "StatsMinute",
     "Strike",
+    "Style",
+    "StyleCollection",
+    "StyleCollectionMember",
+    "StyleExample",
+    "StyleModel",
+    "StyleTag",
     "UpstreamDay",
     "UpstreamPause",
     "User",

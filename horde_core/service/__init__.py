@@ -31,6 +31,8 @@ from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .roles import RolesMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
+from .style_collections import CollectionsMixin
+from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
@@ -41,7 +43,8 @@ from .worker_messages import WorkerMessagesMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   RolesMixin, UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin, FiltersMixin):
+                   RolesMixin, CollectionsMixin, UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin,
+                   FiltersMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -79,6 +82,9 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "StyleChoice",
+    "StyleLimits",
+    "StylesMixin",
     "TooMany",
     "UpstreamJob",
     "UserInfo",

@@ -1,15 +1,15 @@
 """worker messages (AI Horde's /v2/workers/messages)
 
-Revision ID: 0017_i16u
-Revises: 0016
+Revision ID: 0018_i16u
+Revises: 0017
 Create Date: 2026-12-06 06:15:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_i16u"
-down_revision = "0016"
+revision = "0018_i16u"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
