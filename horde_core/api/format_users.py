@@ -1,17 +1,18 @@
 """Users as AI Horde's UserDetails shows them, by the viewer's privilege (0 public, 1 themselves, 2 moderator).
 
 Only fields horde-sdk 0.18.0's UserDetailsResponse declares, and only those we can fill from our own data:
-no monthly kudos, evaluating kudos, styles, shared keys, contact or service/education/vpn roles.
+no monthly kudos, evaluating kudos, shared keys, contact or service/education/vpn roles.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from horde_core.service import UserInfo
+from horde_core.service.users_admin import UserView
 
 
-def user_details(u: UserInfo, now: float, privilege: int = 0, suspicion: int = 0) -> dict[str, Any]:
+def user_details(view: UserView, now: float) -> dict[str, Any]:
+    u, privilege = view.info, view.privilege
     records = u.records
     out: dict[str, Any] = {
         "id": u.id, "username": u.username, "kudos": float(u.kudos), "concurrency": u.concurrency,
@@ -24,6 +25,7 @@ def user_details(u: UserInfo, now: float, privilege: int = 0, suspicion: int = 0
                   "requests": int(records["request"]["image"])},
         "contributions": {"megapixelsteps": float(records["contribution"]["megapixelsteps"]),
                           "fulfillments": int(records["fulfillment"]["image"])},
+        "styles": view.styles,
     }
     if privilege >= 1:
         out["worker_ids"] = u.worker_ids
@@ -31,5 +33,5 @@ def user_details(u: UserInfo, now: float, privilege: int = 0, suspicion: int = 0
                                      "text": u.active_generations.get("text", []),
                                      "alchemy": u.active_generations.get("interrogation", [])}
     if privilege >= 2:
-        out["suspicious"] = suspicion
+        out["suspicious"] = view.suspicion
     return out

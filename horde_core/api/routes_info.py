@@ -67,8 +67,7 @@ async def find_user(request: web.Request) -> web.Response:
         user = await svc.authenticate(apikey(request), allow_anonymous=True)
     except Exception as exc:  # an unknown key is "no such user" here, as clients expect
         raise NotFound("No user found with this API key.", rc="UserNotFound") from exc
-    info, privilege, suspicion = await svc.user_details(user, user.id)
-    return ok(user_details(info, svc.clock.now(), privilege, suspicion))
+    return ok(user_details(await svc.user_details(user, user.id), svc.clock.now()))
 
 
 @routes.get("/api/v2/workers")

@@ -40,7 +40,7 @@ async def users_list(request: web.Request) -> web.Response:
     svc = service(request)
     now = svc.clock.now()
     found = await svc.users_page(_page(request), request.query.get("sort", "kudos"))
-    return ok([user_details(u, now) for u in found])
+    return ok([user_details(view, now) for view in found])
 
 
 @routes.get("/api/v2/users/{id}")
@@ -48,8 +48,7 @@ async def user_by_id(request: web.Request) -> web.Response:
     """A user's details; themselves and moderators see more"""
     user_id = _user_id(request)
     svc = service(request)
-    info, privilege, suspicion = await svc.user_details(await _viewer(svc, request), user_id)
-    return ok(user_details(info, svc.clock.now(), privilege, suspicion))
+    return ok(user_details(await svc.user_details(await _viewer(svc, request), user_id), svc.clock.now()))
 
 
 @routes.put("/api/v2/users/{id}")

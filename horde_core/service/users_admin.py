@@ -12,6 +12,7 @@ Suspicion, which AI Horde counts per user, is here the number of live strikes on
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from horde_core.ledger import book
@@ -27,6 +28,16 @@ from .roles import ROLES
 
 USERS_PER_PAGE = 25
 LAST_PAGE = 10_000  # AI Horde answers an empty list past this page
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user's details as one viewer may see them: how privileged the viewer is, and what that shows."""
+
+    info: UserInfo
+    privilege: int = 0
+    suspicion: int = 0
+    styles: list[dict[str, str]] = field(default_factory=list)
 
 
 class UsersAdminMixin(ModerationMixin):
@@ -45,7 +56,7 @@ class UsersAdminMixin(ModerationMixin):
             return 2
         return 1 if viewer.id == user_id else 0
 
-    async def users_page(self, page: int, sort: str) -> list[UserInfo]:
+    async def users_page(self, page: int, sort: str) -> list[UserView]:
         """GET /v2/users: 25 users a page, richest first (or oldest first with sort=age)."""
         if page > LAST_PAGE:
             return []
@@ -53,17 +64,20 @@ class UsersAdminMixin(ModerationMixin):
         offset = (max(page, 1) - 1) * USERS_PER_PAGE
         async with self.db.read() as conn:
             rows = await users_repo.page(conn, sort=sort, offset=offset, limit=USERS_PER_PAGE)
-            return [await self._user_info(conn, u) for u in rows]
+            infos = [await self._user_info(conn, u) for u in rows]
+        return [UserView(info, styles=await self.user_styles(u)) for u, info in zip(rows, infos, strict=True)]
 
-    async def user_details(self, viewer: UserRow | None, user_id: int) -> tuple[UserInfo, int, int]:
-        """A user's details, the viewer's privilege over them, and their suspicion (live strikes on their key)."""
+    async def user_details(self, viewer: UserRow | None, user_id: int) -> UserView:
+        """A user's details, the viewer's privilege over them, their suspicion (live strikes on their key) and
+        their styles (the private ones too for themselves and moderators)."""
+        privilege = self.user_privilege(viewer, user_id)
         async with self.db.read() as conn:
             user = await users_repo.by_id(conn, user_id)
             if user is None:
                 raise NotFound(f"User {user_id} not found.", rc="UserNotFound")
             info = await self._user_info(conn, user)
             suspicion = await self._suspicion(conn, user_id)
-        return info, self.user_privilege(viewer, user_id), suspicion
+        return UserView(info, privilege, suspicion, await self.user_styles(user, private=privilege >= 1))
 
     async def _suspicion(self, conn: Any, user_id: int) -> int:
         now = self.clock.now()
@@ -166,4 +180,4 @@ class UsersAdminMixin(ModerationMixin):
         return amount
 
 
-__all__ = ["USERS_PER_PAGE", "UsersAdminMixin"]
+__all__ = ["USERS_PER_PAGE", "UserView", "UsersAdminMixin"]

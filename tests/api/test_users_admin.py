@@ -149,3 +149,25 @@ async def test_moderators_award_kudos_through_the_ledger(service: HordeService, 
         assert status == 400 and (out["rc"] == rc or rc == "ValidationError"), (body, out)
     assert await balance(service, member) == 105
     await assert_books_balance(service)
+
+
+async def test_customizer_set_by_api_creates_styles_listed_in_user_details(service: HordeService, server,  # type: ignore[no-untyped-def]
+                                                                           make_user) -> None:
+    _, mod_key = await _moderator(service, server, make_user)
+    member, key = await make_user("member")
+    style = {"name": "mine", "prompt": "{p}", "models": ["stable_diffusion"]}
+    assert (await call(server, "POST", "/styles/image", key, style))[0] == 403
+    assert await call(server, "PUT", f"/users/{member.id}", mod_key, {"customizer": True}) == (
+        200, {"customizer": True})
+    status, public = await call(server, "POST", "/styles/image", key, style)
+    assert status == 200
+    status, private = await call(server, "POST", "/styles/text", key, {**style, "name": "secret", "public": False})
+    assert status == 200
+    shown = {"name": f"member#{member.id}::style::mine", "id": public["id"], "type": "image"}
+    hidden = {"name": f"member#{member.id}::style::secret", "id": private["id"], "type": "text"}
+    assert (await call(server, "GET", f"/users/{member.id}"))[1]["styles"] == [shown]
+    for viewer in (key, mod_key):  # oldest first; both were made at the same (fake) instant
+        styles = (await call(server, "GET", f"/users/{member.id}", viewer))[1]["styles"]
+        assert sorted(styles, key=lambda s: s["name"]) == [shown, hidden]
+    board = (await call(server, "GET", "/users"))[1]
+    assert next(u for u in board if u["id"] == member.id)["styles"] == [shown]

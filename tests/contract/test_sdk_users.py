@@ -65,6 +65,12 @@ async def test_users_and_a_moderators_changes_parse_strictly(service: HordeServi
     reset = await call(manual, ModifyUserRequest(apikey=key, user_id=str(gpu.id), reset_suspicion=True),
                        ModifyUserResponse)
     assert reset.new_suspicion == 0  # member is a moderator now
+    style = {"name": "sdk-style", "prompt": "{p}", "models": ["stable_diffusion"]}
+    async with aiohttp.ClientSession() as http, http.post(sdk_server.make_url("/api/v2/styles/image"),
+                                                          headers={"apikey": key}, json=style) as r:
+        assert r.status == 200
+    styled = await call(manual, SingleUserDetailsRequest(user_id=str(member.id)), UserDetailsResponse)
+    assert styled.styles is not None and [s.name for s in styled.styles] == [f"member#{member.id}::style::sdk-style"]
     assert boss.id != member.id
 
 
