@@ -1,6 +1,6 @@
 """worker messages (AI Horde's /v2/workers/messages)
 
-Revision ID: 0018_i16u
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06 06:15:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 06:15:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_i16u"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
