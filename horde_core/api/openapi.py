@@ -26,6 +26,7 @@ from horde_core.service.schemas import (
     TransferSpec,
     WorkerModifySpec,
 )
+from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec, TeamCreateSpec, TeamModifySpec
 
 REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
@@ -41,6 +42,10 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
+    ("PUT", "/api/v2/sharedkeys"): SharedKeySpec,
+    ("PATCH", "/api/v2/sharedkeys/{sharedkey_id}"): SharedKeyModifySpec,
+    ("POST", "/api/v2/teams"): TeamCreateSpec,
+    ("PATCH", "/api/v2/teams/{team_id}"): TeamModifySpec,
 }
 
 

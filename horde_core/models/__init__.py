@@ -11,6 +11,7 @@ from horde_core.models.limits import RateBucket
 from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.sharing import SharedKey, SharedKeyCharge, Team
 from horde_core.models.stats import StatsMinute
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
@@ -38,8 +39,11 @@ __all__ = [
     "Rating",
     "Request",
     "SettingsChange",
+    "SharedKey",
+    "SharedKeyCharge",
     "StatsMinute",
     "Strike",
+    "Team",
     "UpstreamDay",
     "UpstreamPause",
     "User",

@@ -27,6 +27,7 @@ from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
+from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
 from .text import TextMixin
@@ -35,7 +36,8 @@ from .web_account import WebAccountMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
-                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin):
+                   SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
+                   SharedKeysMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -73,6 +75,7 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "SharedKeyInfo",
     "TooMany",
     "UpstreamJob",
     "UserInfo",
