@@ -7,8 +7,8 @@ from typing import Any
 
 from aiohttp import web
 
-from horde_core.service import SharedKeyInfo
-from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec
+from horde_core.service import SharedKeyInfo, TeamInfo
+from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec, TeamCreateSpec, TeamModifySpec
 
 from .http import apikey, body, ok, service
 
@@ -54,3 +54,44 @@ async def sharedkey_delete(request: web.Request) -> web.Response:
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
     await svc.delete_shared_key(user, request.match_info["sharedkey_id"])
     return ok({"message": "OK"})
+
+
+def team(t: TeamInfo) -> dict[str, Any]:
+    """TeamDetails (speed and performance are left out: this horde keeps no per-team speed)."""
+    return {"name": t.name, "id": t.id, "info": t.info, "creator": t.creator,
+            "requests_fulfilled": t.requests_fulfilled, "kudos": float(t.kudos), "uptime": t.uptime,
+            "contributions": t.contributions, "worker_count": len(t.workers), "workers": t.workers,
+            "models": t.models}
+
+
+@routes.get("/api/v2/teams")
+async def teams_list(request: web.Request) -> web.Response:
+    return ok([team(t) for t in await service(request).list_teams()])
+
+
+@routes.post("/api/v2/teams")
+async def team_create(request: web.Request) -> web.Response:
+    svc = service(request)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, TeamCreateSpec)
+    return ok(await svc.create_team(user, spec))
+
+
+@routes.get("/api/v2/teams/{team_id}")
+async def team_get(request: web.Request) -> web.Response:
+    return ok(team(await service(request).get_team(request.match_info["team_id"])))
+
+
+@routes.patch("/api/v2/teams/{team_id}")
+async def team_modify(request: web.Request) -> web.Response:
+    svc = service(request)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    spec = await body(request, TeamModifySpec)
+    return ok(await svc.modify_team(user, request.match_info["team_id"], spec))
+
+
+@routes.delete("/api/v2/teams/{team_id}")
+async def team_delete(request: web.Request) -> web.Response:
+    svc = service(request)
+    user = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok(await svc.delete_team(user, request.match_info["team_id"]))

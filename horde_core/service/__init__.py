@@ -30,14 +30,16 @@ from .results import ResultsMixin
 from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
+from .teams import TeamInfo, TeamsMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
 from .web_account import WebAccountMixin
+from .worker_edits import WorkerEditsMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   SharedKeysMixin):
+                   SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -76,6 +78,7 @@ __all__ = [
     "RequestNotFound",
     "RequestStatus",
     "SharedKeyInfo",
+    "TeamInfo",
     "TooMany",
     "UpstreamJob",
     "UserInfo",
