@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from horde_core.ledger import allowances
 from horde_core.users import repo as users_repo
 from horde_core.users import sharedkeys as keys_repo
-from horde_core.users.keys import SharedKeyGrant
+from horde_core.users.keys import SharedKeyGrant, hash_key
 from horde_core.users.repo import UserRow
 
 from .errors import BadRequest, Forbidden, InvalidAPIKey
@@ -81,3 +82,29 @@ async def spend(conn: Any, user: UserRow, request: dict[str, Any], total: int) -
     raise Forbidden(f"This shared key does not have enough remaining kudos ({row.kudos}) to fulfill this "
                     f"request ({total}).", rc="SharedKeyInsufficientKudos")
 
+
+
+@dataclass(frozen=True, slots=True)
+class Lent:
+    """A shared key named as the recipient of a kudos transfer: the kudos go to its owner (AI Horde)."""
+
+    owner: UserRow
+    key_hash: str
+
+
+async def lent_to(db: Any, name: str, now: float) -> Lent | None:
+    """The shared key `name` is, if it is one; an expired key refuses (403 SharedKeyExpired)."""
+    if not looks_like_shared_key(name.strip()):
+        return None
+    async with db.read() as conn:
+        found = await holder(conn, hash_key(name.strip()))
+    if found is None or found.shared_key is None:
+        return None
+    if found.shared_key.expires_at is not None and found.shared_key.expires_at <= now:
+        raise expired()
+    return Lent(dataclasses.replace(found, shared_key=None), found.shared_key.key_hash)
+
+
+async def top_up(conn: Any, lent: Lent, amount: int) -> None:
+    """In the transfer's transaction: the key's allowance grows by what was sent to it."""
+    await allowances.top_up(conn, lent.key_hash, amount)

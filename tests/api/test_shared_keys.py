@@ -165,3 +165,24 @@ async def test_simultaneous_requests_never_overspend_a_key(service: HordeService
     assert after.utilized == price * 10 and after.kudos == price // 2
     assert await balance(service, owner) == 100_000 - price * 10
     await assert_books_balance(service)
+
+
+async def test_kudos_sent_to_a_shared_key_reach_its_owner_and_its_allowance(service: HordeService, server,
+                                                                            make_user, clock: FakeClock) -> None:
+    owner, okey = await make_user("lender", kudos=100)
+    friend, fkey = await make_user("friend", kudos=100)
+    url = server.make_url
+    async with aiohttp.ClientSession() as http:
+        _, created = await _call(http, "PUT", url("/api/v2/sharedkeys"), okey, {"kudos": 10, "expiry": 2})
+        key = created["id"]
+        status, sent = await _call(http, "POST", url("/api/v2/kudos/transfer"), fkey, {"username": key, "amount": 30})
+        assert (status, sent) == (200, {"transferred": 30.0})
+        assert await balance(service, owner) == 130 and await balance(service, friend) == 70
+        _, details = await _call(http, "GET", url(f"/api/v2/sharedkeys/{key}"))
+        assert details["kudos"] == 40
+        clock.advance(3 * 86400)
+        status, refused = await _call(http, "POST", url("/api/v2/kudos/transfer"), fkey,
+                                      {"username": key, "amount": 5})
+        assert (status, refused["rc"]) == (403, "SharedKeyExpired")
+        assert await balance(service, friend) == 70
+    await assert_books_balance(service)
