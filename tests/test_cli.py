@@ -11,6 +11,10 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
+
+from horde_core.safety import repo as safety_repo
+from horde_core.service import BadRequest, HordeService
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,3 +123,38 @@ def test_safety_terms_round_trip_through_the_database(tmp_path: Path, db_url: st
     out.write_text('{"groups": 3}')
     bad = cli(env, "safety", "terms", "import", str(out))
     assert bad.returncode == 2 and "not valid" in bad.stderr
+
+
+def test_user_role_sets_and_shows_roles(tmp_path: Path, db_url: str) -> None:
+    env = _env(tmp_path, db_url)
+    assert cli(env, "user", "create", "carol").returncode == 0
+    shown = cli(env, "user", "role", "carol")
+    assert shown.returncode == 0, shown.stderr
+    assert "carol#1" in shown.stdout and "roles: none" in shown.stdout
+    made = cli(env, "user", "role", "carol", "--moderator", "--customizer", "--trusted")
+    assert made.returncode == 0, made.stderr
+    assert "roles: moderator, customizer, trusted" in made.stdout
+    changed = cli(env, "user", "role", "carol", "--no-moderator", "--flagged", "--no-trusted")
+    assert changed.returncode == 0, changed.stderr
+    assert "roles: customizer, flagged" in changed.stdout  # --customizer was kept: only named roles change
+    assert "roles: customizer, flagged" in cli(env, "user", "role", "carol").stdout
+    missing = cli(env, "user", "role", "nobody", "--moderator")
+    assert missing.returncode == 2 and "nobody" in missing.stderr
+    both = cli(env, "user", "role", "carol", "--moderator", "--no-moderator")
+    assert both.returncode == 2  # argparse refuses a role both given and taken
+
+
+async def test_set_user_roles_cli_writes_one_audited_change(service: HordeService) -> None:
+    user, _ = await service.create_user("dave")
+    changed = await service.set_user_roles_cli("dave", moderator=True, flagged=True)
+    assert (changed.moderator, changed.customizer, changed.flagged, changed.trusted) == (True, False, True, False)
+    async with service.db.read() as conn:
+        entries = await safety_repo.moderation_log(conn, None)
+    assert [(e.action, e.subject, e.client_agent) for e in entries] == [("roles", f"user:{user.id}", "cli")]
+    assert "moderator" in entries[0].prompt and "flagged" in entries[0].prompt
+    unchanged = await service.set_user_roles_cli("dave")
+    assert unchanged == changed
+    async with service.db.read() as conn:
+        assert len(await safety_repo.moderation_log(conn, None)) == 1  # nothing changed, nothing logged
+    with pytest.raises(BadRequest):
+        await service.set_user_roles_cli("Anonymous", moderator=True)

@@ -27,6 +27,7 @@ from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
+from .roles import RolesMixin
 from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .sweeps import SweepMixin
@@ -39,7 +40,7 @@ from .worker_edits import WorkerEditsMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
+                   RolesMixin, SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
