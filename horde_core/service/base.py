@@ -29,7 +29,7 @@ from horde_core.users.repo import UserRow
 
 from .errors import Forbidden, InvalidAPIKey
 from .login_guard import LoginGuard
-from .sharing_rules import check_shared_use, looks_like_shared_key
+from .sharing_rules import check_shared_use, looks_like_shared_key, shared_key_digest
 from .sharing_rules import holder as shared_key_holder
 from .snapshots import Snapshots
 from .tally import Tally
@@ -130,7 +130,7 @@ class ServiceBase:
             async with self.db.read() as conn:
                 found = await users_repo.by_key_hash(conn, digest)
                 if found is None and looks_like_shared_key(key):
-                    found = await shared_key_holder(conn, digest)
+                    found = await shared_key_holder(conn, shared_key_digest(key))
             if found is None:
                 raise InvalidAPIKey("No user matching sent API Key. Have you remembered to register at "
                                     "this horde (`python main.py user create NAME`)?")

@@ -23,7 +23,7 @@ from horde_core.users.sharedkeys import SharedKeyRow
 
 from .base import ServiceBase
 from .errors import BadRequest, Forbidden, InvalidAPIKey
-from .sharing_rules import UNKNOWN_KEY
+from .sharing_rules import UNKNOWN_KEY, shared_key_digest
 from .sharing_specs import SharedKeyModifySpec, SharedKeySpec
 
 DAY = 86400
@@ -71,13 +71,13 @@ class SharedKeysMixin(ServiceBase):
     async def shared_key(self, key: str) -> SharedKeyInfo:
         """Anyone holding a key may read it (AI Horde: no API key needed)."""
         async with self.db.read() as conn:
-            row = await keys_repo.by_hash(conn, hash_key(key))
+            row = await keys_repo.by_hash(conn, shared_key_digest(key))
         if row is None:
             raise InvalidAPIKey(UNKNOWN_KEY)
         return _info(key, row)
 
     async def _owned_key(self, conn: Any, user: UserRow, key: str) -> SharedKeyRow:
-        row = await keys_repo.by_hash(conn, hash_key(key))
+        row = await keys_repo.by_hash(conn, shared_key_digest(key))
         if row is None:
             raise InvalidAPIKey(UNKNOWN_KEY)
         if row.owner_id != user.id:

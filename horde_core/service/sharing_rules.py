@@ -18,9 +18,17 @@ from .errors import BadRequest, Forbidden, InvalidAPIKey
 UNKNOWN_KEY = "No user matching sent Shared Key."
 
 
+def shared_key_digest(key: str) -> str:
+    """The stored digest of a shared key, however its UUID is written (upper case, braces: AI Horde parses it)."""
+    try:
+        return hash_key(str(uuid.UUID(key.strip())))
+    except ValueError:
+        return hash_key(key)
+
+
 def looks_like_shared_key(key: str) -> bool:
     """Shared keys are UUIDs; API keys never are, so only these cost a second lookup."""
-    if len(key) != 36:
+    if not 32 <= len(key) <= 45:  # 36 as written; 32 without dashes, braces or urn:uuid: around it
         return False
     try:
         uuid.UUID(key)
@@ -97,7 +105,7 @@ async def lent_to(db: Any, name: str, now: float) -> Lent | None:
     if not looks_like_shared_key(name.strip()):
         return None
     async with db.read() as conn:
-        found = await holder(conn, hash_key(name.strip()))
+        found = await holder(conn, shared_key_digest(name))
     if found is None or found.shared_key is None:
         return None
     if found.shared_key.expires_at is not None and found.shared_key.expires_at <= now:

@@ -40,6 +40,8 @@ async def test_a_shared_key_spends_its_owners_kudos_within_its_allowance(service
         assert await balance(service, owner) == 1000 - price  # the owner pays
         status, details = await _call(http, "GET", url(f"/api/v2/sharedkeys/{key}"))  # no API key needed
         assert status == 200 and details["kudos"] == 50 - price and details["utilized"] == price
+        status, upper = await _call(http, "GET", url(f"/api/v2/sharedkeys/{key.upper()}"))  # a UUID, however written
+        assert status == 200 and upper["utilized"] == price
 
         # A request the rest of the allowance cannot pay is refused, and nothing is taken.
         greedy = {**FOX, "params": {**FOX["params"], "n": 10}}
