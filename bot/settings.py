@@ -124,6 +124,10 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in (
                 f"{e['emoji']} {e['amount']}" for e in v.values()) or "none"),
     Setting("role_rules", [], "Roles given and taken automatically.", edit_with="/settings roles",
             summary=lambda v: f"{len(v)} rule{'s' if len(v) != 1 else ''}" if v else "none"),
+    Setting("styles", [], "Horde styles offered first when members pick a style.", edit_with="/settings styles",
+            summary=lambda v: ", ".join(v) or "none"),
+    Setting("default_style", "", "Style applied when a member picks none (empty: none).",
+            edit_with="/settings styles", summary=lambda v: v or "none"),
 )}
 
 

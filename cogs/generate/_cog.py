@@ -21,9 +21,11 @@ from bot.errors import UserFacingError, reply_private
 from bot.guards import BLANK_PROMPT, blank, blocked_word_refusal, channel_allows_nsfw, refusal, refuse_after_defer
 from bot.i18n import tr
 from bot.members import CLIENT_AGENT, proxied_account
+from bot.settings import scope
 from horde_core.service.schemas import ImageRequestSpec
 
 from . import _catalogue as catalogue
+from . import _styles as styles
 from ._again import AgainMixin
 from ._delivery import GenerateResults
 from ._enhance import ENHANCE, Enhancements, EnhanceMixin
@@ -74,6 +76,10 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
     async def _tis(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         return await catalogue.choices(self.service, interaction, "ti", current)
 
+    async def _styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        settings = await self.bot.guild_settings(interaction.guild_id)
+        return await styles.choices(self.service, settings, current, nsfw_allowed=self._nsfw(settings, interaction))
+
     @app_commands.command(name="generate", description="Draw images from a prompt")
     @app_commands.describe(prompt="What to draw", negative="What to avoid", model="Which model",
                            size="Image shape", steps="Sampling steps", images="How many images (1-4)",
@@ -82,10 +88,11 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
                            strength="How far to move from the source image (0-1)",
                            share="Share the results in the open dataset (cheaper)",
                            lora="A LoRA from the catalogue (type to search names and trigger words)",
-                           ti="A textual inversion from the catalogue")
+                           ti="A textual inversion from the catalogue",
+                           style="A horde style: a prompt template with its own settings and models")
     @app_commands.choices(size=[app_commands.Choice(name=n, value=n) for n in SIZES],
                           sampler=[app_commands.Choice(name=s, value=s) for s in SAMPLERS])
-    @app_commands.autocomplete(model=_models, lora=_loras, ti=_tis)
+    @app_commands.autocomplete(model=_models, lora=_loras, ti=_tis, style=_styles)
     async def generate(self, interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 1000],
                        negative: app_commands.Range[str, 0, 1000] | None = None, model: str | None = None,
                        size: str | None = None, steps: app_commands.Range[int, 1, 500] | None = None,
@@ -93,20 +100,26 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
                        guidance: app_commands.Range[float, 0.0, 30.0] | None = None, sampler: str | None = None,
                        source: discord.Attachment | None = None,
                        strength: app_commands.Range[float, 0.01, 1.0] | None = None, share: bool = False,
-                       lora: str | None = None, ti: str | None = None) -> None:
+                       lora: str | None = None, ti: str | None = None,
+                       style: app_commands.Range[str, 1, 300] | None = None) -> None:
         if blank(prompt):
             await reply_private(interaction, tr(interaction, BLANK_PROMPT))  # before anything public or paid
             return
         opts = GenerateOptions(prompt=prompt, negative=negative or "", model=model or "", size=size or "square",
                                steps=steps, images=images, seed=(seed or "")[:32], guidance=guidance,
-                               sampler=sampler, strength=strength, share=share, lora=lora or "", ti=ti or "")
+                               sampler=sampler, strength=strength, share=share, lora=lora or "", ti=ti or "",
+                               style=style or "")
         try:  # a pick that does not fit is refused before anything is public or paid
             picked = await catalogue.resolve(self.service, interaction.guild_id or 0, opts.model, opts.lora, opts.ti)
+            settings = await self.bot.guild_settings(interaction.guild_id)
+            party = await self.service.party_in(scope(interaction.guild_id or 0), str(interaction.channel_id))
+            styled = await styles.check(self.service, settings, opts, nsfw_allowed=self._nsfw(settings, interaction),
+                                        party_style=party.style if party else "")
         except UserFacingError as exc:
             await reply_private(interaction, tr(interaction, exc.template, **exc.params))
             return
         ack = await interaction.response.defer(thinking=True)
-        await self._guarded(interaction, self._start(interaction, opts, source, picked, _reply_id(ack)))
+        await self._guarded(interaction, self._start(interaction, opts, source, picked, _reply_id(ack), styled))
 
     async def _guarded(self, interaction: discord.Interaction, work: Any) -> None:
         """Whatever goes wrong after the public deferral ends privately: the "thinking…" goes, the member reads
@@ -126,7 +139,8 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
             raise why
 
     async def _start(self, interaction: discord.Interaction, opts: GenerateOptions,
-                     source: discord.Attachment | None, picked: list[Any], reply: int | None) -> None:
+                     source: discord.Attachment | None, picked: list[Any], reply: int | None,
+                     styled: styles.StyleLimits | None = None) -> None:
         settings = await self.bot.guild_settings(interaction.guild_id)
         self._check_here(settings, interaction)  # before reading the source
         source_b64 = None
@@ -138,6 +152,7 @@ class GenerateCog(AgainMixin, EnhanceMixin, commands.Cog, name="Generate"):
                                 proxied_account=proxied_account(interaction.guild_id, interaction.user.id))
         catalogue.apply(request, picked, settings["default_model"], self.service.model_family,
                         self.service.models_of_family)
+        styles.apply(request, styled)
         await self._submit(interaction, request, settings, reply)
 
     async def _submit(self, interaction: discord.Interaction, request: dict[str, Any], settings: Any,

@@ -43,6 +43,7 @@ class GenerateOptions:
     share: bool = False
     lora: str = ""  # a catalogue entry's name (see _catalogue.py)
     ti: str = ""
+    style: str = ""  # a horde style's name (see _styles.py)
 
 
 def build_request(opts: GenerateOptions, settings: GuildSettings, *, nsfw_allowed: bool, source_b64: str | None,

@@ -13,10 +13,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
+from bot.guards import channel_allows_nsfw
 from bot.i18n import tr, tr_for
 from bot.identities import identities
 from bot.settings import scope
-from horde_core.service import PartyInfo, PartySummary
+from horde_core.service import HordeError, PartyInfo, PartySummary
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +42,37 @@ class PartyCog(commands.GroupCog, name="Party", group_name="party", group_descri
 
     @app_commands.command(name="start", description="Start a party here: you pay an award for each themed image")
     @app_commands.describe(theme="Words every entry's prompt must contain (comma-separated phrases)",
-                           award="Kudos you pay for each entry", budget="The most you pay in all (held now)")
+                           award="Kudos you pay for each entry", budget="The most you pay in all (held now)",
+                           style="A horde style for the party: applied when members pick none")
     async def start(self, interaction: discord.Interaction, theme: app_commands.Range[str, 1, 200],
-                    award: app_commands.Range[int, 1, 100_000], budget: app_commands.Range[int, 1, 10_000_000]
-                    ) -> None:
+                    award: app_commands.Range[int, 1, 100_000], budget: app_commands.Range[int, 1, 10_000_000],
+                    style: app_commands.Range[str, 1, 200] | None = None) -> None:
         if not _may_moderate(interaction):
             raise UserFacingError("Hosting a party needs the Manage Events (or Manage Server) permission.")
+        if style:
+            style = await self._style(interaction, style.strip())
         host = await self.bot.member_user(interaction.user)
         party = await self.service.start_party(host, scope(interaction.guild_id or 0), str(interaction.channel_id),
-                                               theme=theme, award=award, budget=budget)
-        # style: a hook for when styles exist (issue 16) — passed to start_party(style=...) and shown here.
+                                               theme=theme, award=award, budget=budget, style=style or "")
         embed = await self._embed(interaction, party, tr(interaction, "🎉 Party!"))
         await interaction.response.send_message(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+
+    async def _style(self, interaction: discord.Interaction, name: str) -> str:
+        """The party's style, refused like a member's pick in /generate (before anything is held)."""
+        try:
+            limits = await self.service.style_limits(name)
+        except HordeError:
+            raise UserFacingError("There is no image style `{name}` on the horde.", name=name) from None
+        settings = await self.bot.guild_settings(interaction.guild_id)
+        if limits.nsfw and not (settings["nsfw"] == "age_restricted" and channel_allows_nsfw(interaction.channel)):
+            raise UserFacingError("The style `{style}` makes NSFW images: use it in an age-restricted channel.",
+                                  style=name)
+        return limits.name
+
+    @start.autocomplete("style")
+    async def _styles(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=f"{s.name} — {s.creator}"[:100], value=s.name)
+                for s in await self.service.search_styles(current, 25)]
 
     @app_commands.command(name="status", description="The party running in this channel")
     async def status(self, interaction: discord.Interaction) -> None:
@@ -79,6 +99,8 @@ class PartyCog(commands.GroupCog, name="Party", group_name="party", group_descri
         embed.add_field(name=tr(interaction, "Host"), value=f"<@{host}>" if host else "—")
         embed.add_field(name=tr(interaction, "Budget left"), value=f"{party.escrow:,} / {party.budget:,}")
         embed.add_field(name=tr(interaction, "Entries"), value=str(party.entries))
+        if party.style:
+            embed.add_field(name=tr(interaction, "Style"), value=party.style)
         return embed
 
     async def _on_party_ended(self, payload: dict[str, Any]) -> None:

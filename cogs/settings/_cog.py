@@ -23,6 +23,7 @@ from ._catalogue import CatalogueSettings
 from ._kudos_emoji import KudosEmojiSettings
 from ._quotas import QuotaSettings
 from ._roles import RoleRuleSettings
+from ._styles import StyleSettings
 
 MAX_WARNINGS_SHOWN = 10
 
@@ -39,7 +40,8 @@ def _show(interaction: discord.Interaction, value: Any, setting: guild_settings.
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class SettingsCog(KudosEmojiSettings, RoleRuleSettings, CatalogueSettings, QuotaSettings, commands.GroupCog,
+class SettingsCog(KudosEmojiSettings, RoleRuleSettings, CatalogueSettings, QuotaSettings, StyleSettings,
+                  commands.GroupCog,
                   group_name="settings",
                   group_description="This server's hordebot settings"):
     def __init__(self, bot: Any) -> None:

@@ -19,6 +19,7 @@ from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_ratings import routes as rating_routes
 from .routes_sharing import routes as sharing_routes
+from .routes_styles import routes as style_routes
 from .routes_text import routes as text_routes
 
 
@@ -34,6 +35,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(text_routes)
     app.add_routes(alchemy_routes)
     app.add_routes(rating_routes)
+    app.add_routes(style_routes)
     app.add_routes(sharing_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image

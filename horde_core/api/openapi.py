@@ -28,6 +28,8 @@ from horde_core.service.schemas import (
 )
 from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec, TeamCreateSpec, TeamModifySpec
 
+from .routes_styles import BODIES as STYLE_BODIES
+
 REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
     ("POST", "/api/v2/generate/pop"): ImagePopSpec,
@@ -42,6 +44,7 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/ratings/{image_id}"): PoolRatingSpec,
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
+    **STYLE_BODIES,
     ("PUT", "/api/v2/sharedkeys"): SharedKeySpec,
     ("PATCH", "/api/v2/sharedkeys/{sharedkey_id}"): SharedKeyModifySpec,
     ("POST", "/api/v2/teams"): TeamCreateSpec,

@@ -13,6 +13,7 @@ from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
 from horde_core.models.sharing import SharedKey, SharedKeyCharge, Team
 from horde_core.models.stats import StatsMinute
+from horde_core.models.styles import Style, StyleCollection, StyleCollectionMember, StyleExample, StyleModel, StyleTag
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.workers import Worker, WorkerStat
@@ -43,6 +44,12 @@ __all__ = [
     "SharedKeyCharge",
     "StatsMinute",
     "Strike",
+    "Style",
+    "StyleCollection",
+    "StyleCollectionMember",
+    "StyleExample",
+    "StyleModel",
+    "StyleTag",
     "Team",
     "UpstreamDay",
     "UpstreamPause",

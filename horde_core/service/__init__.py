@@ -30,6 +30,8 @@ from .results import ResultsMixin
 from .roles import RolesMixin
 from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
+from .style_collections import CollectionsMixin
+from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
 from .teams import TeamInfo, TeamsMixin
 from .text import TextMixin
@@ -40,7 +42,7 @@ from .worker_edits import WorkerEditsMixin
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   RolesMixin, SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
+                   RolesMixin, CollectionsMixin, SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -79,6 +81,9 @@ __all__ = [
     "RequestNotFound",
     "RequestStatus",
     "SharedKeyInfo",
+    "StyleChoice",
+    "StyleLimits",
+    "StylesMixin",
     "TeamInfo",
     "TooMany",
     "UpstreamJob",

@@ -63,6 +63,7 @@ class GenerationMixin(FairnessMixin, ScreeningMixin):
                              ipaddr: str = "", deliver: DeliverySpec | None = None) -> Accepted:
         """Price, hold the kudos and queue n jobs; or only price it for a dry run. `deliver` records where a
         client will post the result, in the same transaction (see service/deliveries.py)."""
+        spec = await self.apply_style(user, spec)  # service/styles.py: before pricing, so priced once
         core = self.config.core
         prompt = spec.prompt
         if len(prompt) > core.max_prompt_length:

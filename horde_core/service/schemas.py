@@ -107,6 +107,7 @@ class ImageRequestSpec(BaseModel):
     proxied_account: str | None = Field(None, max_length=200)
     allow_downgrade: bool = False
     webhook: str | None = None
+    style: str | None = Field(None, max_length=300)  # a style's or collection's id or name (service/styles.py)
 
 
 class ImagePopSpec(BaseModel):
@@ -202,6 +203,7 @@ class TextRequestSpec(BaseModel):
     proxied_account: str | None = Field(None, max_length=200)
     allow_downgrade: bool = False
     webhook: str | None = None
+    style: str | None = Field(None, max_length=300)  # a style's or collection's id or name (service/styles.py)
 
 
 class TextPopSpec(BaseModel):

@@ -22,6 +22,7 @@ from .work import WorkMixin
 class TextMixin(GenerationMixin, WorkMixin):
     async def request_text(self, user: UserRow, spec: TextRequestSpec, *, client_agent: str = "",
                            ipaddr: str = "", deliver: DeliverySpec | None = None) -> Accepted:
+        spec = await self.apply_style(user, spec)  # service/styles.py: before pricing, so priced once
         core = self.config.core
         if len(spec.prompt) > core.max_text_prompt_length:
             raise BadRequest(f"Prompt is longer than {core.max_text_prompt_length} characters.",

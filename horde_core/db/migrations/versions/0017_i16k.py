@@ -1,7 +1,7 @@
 """shared keys, their charges, teams; workers get paused and team_id
 
 Revision ID: 0017_i16k
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06 06:05:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_i16k"
-down_revision = "0016"
+down_revision = "0017"  # main's head (styles); the lead renumbers on merge
 branch_labels = None
 depends_on = None
 
