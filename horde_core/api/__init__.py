@@ -21,6 +21,7 @@ from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
 from .routes_messages import routes as message_routes
 from .routes_ratings import routes as rating_routes
+from .routes_sharing import routes as sharing_routes
 from .routes_styles import routes as style_routes
 from .routes_text import routes as text_routes
 from .routes_users import routes as user_routes
@@ -43,6 +44,7 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app.add_routes(user_routes)
     app.add_routes(document_routes)
     app.add_routes(filter_routes)
+    app.add_routes(sharing_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
     document = openapi_document(app, config)

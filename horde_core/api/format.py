@@ -66,6 +66,8 @@ def worker(w: WorkerInfo) -> dict[str, Any]:
         "trusted": w.trusted, "flagged": w.flagged, "suspicious": 0, "uncompleted_jobs": w.uncompleted_jobs,
         "bridge_agent": w.bridge_agent,
     }
+    if w.team_id:
+        out["team"] = {"name": w.team_name, "id": w.team_id}
     if w.kind == "interrogation":
         out["forms"] = w.models
     else:

@@ -26,6 +26,7 @@ from horde_core.service.schemas import (
     TransferSpec,
     WorkerModifySpec,
 )
+from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec, TeamCreateSpec, TeamModifySpec
 
 from .routes_filters import BODIES as FILTER_BODIES
 from .routes_messages import BODIES as MESSAGE_BODIES
@@ -50,6 +51,10 @@ REQUEST_BODIES = {
     **USER_BODIES,
     **MESSAGE_BODIES,
     **FILTER_BODIES,
+    ("PUT", "/api/v2/sharedkeys"): SharedKeySpec,
+    ("PATCH", "/api/v2/sharedkeys/{sharedkey_id}"): SharedKeyModifySpec,
+    ("POST", "/api/v2/teams"): TeamCreateSpec,
+    ("PATCH", "/api/v2/teams/{team_id}"): TeamModifySpec,
 }
 
 

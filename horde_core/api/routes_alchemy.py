@@ -29,7 +29,7 @@ def alchemy_status(s: AlchemyStatus) -> dict[str, Any]:
 @routes.post("/api/v2/interrogate/async")
 async def interrogate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, AlchemyRequestSpec, large=True)
     rid = await svc.request_interrogation(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     return ok({"id": rid}, status=202)

@@ -16,7 +16,7 @@ routes = web.RouteTableDef()
 @routes.post("/api/v2/generate/async")
 async def generate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, ImageRequestSpec, large=True)
     accepted = await svc.request_images(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:

@@ -54,7 +54,7 @@ def text_pop(job: PoppedJob) -> dict[str, Any]:
 @routes.post("/api/v2/generate/text/async")
 async def text_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, TextRequestSpec, large=True)
     accepted = await svc.request_text(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:

@@ -11,6 +11,7 @@ from horde_core.models.limits import RateBucket
 from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.sharing import SharedKey, SharedKeyCharge, Team
 from horde_core.models.stats import StatsMinute
 from horde_core.models.styles import Style, StyleCollection, StyleCollectionMember, StyleExample, StyleModel, StyleTag
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
@@ -40,6 +41,8 @@ __all__ = [
     "Rating",
     "Request",
     "SettingsChange",
+    "SharedKey",
+    "SharedKeyCharge",
     "StatsMinute",
     "Strike",
     "Style",
@@ -48,6 +51,7 @@ __all__ = [
     "StyleExample",
     "StyleModel",
     "StyleTag",
+    "Team",
     "UpstreamDay",
     "UpstreamPause",
     "User",

@@ -30,21 +30,24 @@ from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .roles import RolesMixin
+from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .style_collections import CollectionsMixin
 from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
+from .teams import TeamInfo, TeamsMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
 from .users_admin import UsersAdminMixin
 from .web_account import WebAccountMixin
+from .worker_edits import WorkerEditsMixin
 from .worker_messages import WorkerMessagesMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
                    RolesMixin, CollectionsMixin, UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin,
-                   FiltersMixin):
+                   FiltersMixin, SharedKeysMixin, WorkerEditsMixin, TeamsMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -82,9 +85,11 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "SharedKeyInfo",
     "StyleChoice",
     "StyleLimits",
     "StylesMixin",
+    "TeamInfo",
     "TooMany",
     "UpstreamJob",
     "UserInfo",

@@ -14,6 +14,7 @@ from horde_core.users.keys import hash_key, new_api_key
 from horde_core.users.repo import UserRow
 from horde_core.workers import repo as workers_repo
 
+from . import sharing_rules as shared_keys
 from .base import ServiceBase
 from .dto import UserInfo
 from .errors import BadRequest, Forbidden, NotFound
@@ -109,7 +110,8 @@ class AccountsMixin(ServiceBase):
             raise BadRequest("Transfer a whole number of kudos, at least 1.", rc="KudosValidationError")
         if sender.anonymous:
             raise Forbidden("Anonymous users cannot transfer kudos.", rc="AnonForbidden")
-        recipient = await self.user_by_name(recipient_name)
+        lent = await shared_keys.lent_to(self.db, recipient_name, self.clock.now())  # a shared key (issue 16)
+        recipient = lent.owner if lent else await self.user_by_name(recipient_name)
         if recipient.anonymous:
             raise BadRequest("Kudos cannot be sent to the anonymous user.", rc="KudosValidationError")
         if recipient.id == sender.id:
@@ -117,6 +119,8 @@ class AccountsMixin(ServiceBase):
         async with self.db.transaction() as conn:
             ok = await book.transfer(conn, self.clock.now(), sender.id, recipient.id, whole, "transfer",
                                      note=note)
+            if ok and lent:
+                await shared_keys.top_up(conn, lent, whole)
         if not ok:
             raise BadRequest(f"Not enough kudos to transfer {whole}.", rc="KudosValidationError")
         self.events.publish("kudos_moved", {"from": sender.id, "to": recipient.id, "amount": whole})

@@ -112,6 +112,8 @@ class WorkerInfo:
     max_length: int
     max_context_length: int
     flagged: bool = False
+    team_id: str | None = None
+    team_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

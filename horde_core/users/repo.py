@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import ANONYMOUS_USER_ID, Identity, User
-from horde_core.users.keys import ANONYMOUS_KEY, hash_key
+from horde_core.users.keys import ANONYMOUS_KEY, SharedKeyGrant, hash_key
 
 _users = User.__table__
 _identities = Identity.__table__
@@ -26,6 +26,8 @@ class UserRow:
     moderator: bool = False
     customizer: bool = False
     flagged: bool = False
+    # Set when the caller authenticated with one of this user's shared keys (generation requests only).
+    shared_key: SharedKeyGrant | None = None
 
     @property
     def display_name(self) -> str:
