@@ -296,6 +296,15 @@ class WebSettings(_Section):
     stats_retention_days: int = 7
 
 
+class DocumentsSettings(_Section):
+    """The operator's documents at /api/v2/documents/{terms,privacy,sponsors}, in Markdown (served as Markdown
+    or HTML). Empty: a short default that names the horde and states what it keeps, from the settings."""
+
+    terms: str = ""
+    privacy: str = ""
+    sponsors: str = ""
+
+
 class WebhookSettings(_Section):
     """Webhooks: the horde POSTs each finished generation to the URL a request gave (AI Horde's `webhook`)."""
 
@@ -330,6 +339,7 @@ class AppConfig(BaseSettings):
     bot: BotSettings = Field(default_factory=BotSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
     web: WebSettings = Field(default_factory=WebSettings)
+    documents: DocumentsSettings = Field(default_factory=DocumentsSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod

@@ -15,11 +15,16 @@ from .fetch import fetch_image
 from .http import BODIES, CONFIG, PROXIES, SERVICE, trusted_networks
 from .openapi import openapi_document
 from .routes_alchemy import routes as alchemy_routes
+from .routes_documents import routes as document_routes
+from .routes_filters import routes as filter_routes
 from .routes_image import routes as image_routes
 from .routes_info import routes as info_routes
+from .routes_messages import routes as message_routes
 from .routes_ratings import routes as rating_routes
+from .routes_sharing import routes as sharing_routes
 from .routes_styles import routes as style_routes
 from .routes_text import routes as text_routes
+from .routes_users import routes as user_routes
 from .webhook_post import post_webhook, webhook_sender
 
 
@@ -30,12 +35,17 @@ def create_app(service: HordeService, config: AppConfig) -> web.Application:
     app[CONFIG] = config
     app[BODIES] = BodyGate(config.api.large_bodies_at_once, config.api.large_body_wait)
     app[PROXIES] = trusted_networks(config.api.trusted_proxies)
+    app.add_routes(message_routes)  # before /workers/{id}, which would take /workers/messages
     app.add_routes(image_routes)
     app.add_routes(info_routes)
     app.add_routes(text_routes)
     app.add_routes(alchemy_routes)
     app.add_routes(rating_routes)
     app.add_routes(style_routes)
+    app.add_routes(user_routes)
+    app.add_routes(document_routes)
+    app.add_routes(filter_routes)
+    app.add_routes(sharing_routes)
     if service.fetch_url is None:
         service.fetch_url = fetch_image
     if service.webhook_post is None:

@@ -10,7 +10,6 @@ from horde_core.service import (
     PoppedJob,
     Progress,
     RequestStatus,
-    UserInfo,
     WorkerInfo,
 )
 
@@ -57,19 +56,6 @@ def image_pop(job: PoppedJob) -> dict[str, Any]:
     return out
 
 
-def user(u: UserInfo, now: float) -> dict[str, Any]:
-    return {
-        "id": u.id, "username": u.username, "kudos": float(u.kudos), "concurrency": u.concurrency,
-        "trusted": u.trusted, "moderator": False, "flagged": False, "suspicious": 0, "pseudonymous": False,
-        "account_age": max(0, int(now - u.created_at)), "worker_count": len(u.worker_ids),
-        "worker_ids": u.worker_ids, "kudos_details": {k: float(v) for k, v in u.kudos_details.items()},
-        "records": u.records,
-        "active_generations": {"image": u.active_generations.get("image", []),
-                               "text": u.active_generations.get("text", []),
-                               "alchemy": u.active_generations.get("interrogation", [])},
-    }
-
-
 def worker(w: WorkerInfo) -> dict[str, Any]:
     out: dict[str, Any] = {
         "type": w.kind, "name": w.name, "id": w.id, "online": w.online,
@@ -80,6 +66,8 @@ def worker(w: WorkerInfo) -> dict[str, Any]:
         "trusted": w.trusted, "flagged": w.flagged, "suspicious": 0, "uncompleted_jobs": w.uncompleted_jobs,
         "bridge_agent": w.bridge_agent,
     }
+    if w.team_id:
+        out["team"] = {"name": w.team_name, "id": w.team_id}
     if w.kind == "interrogation":
         out["forms"] = w.models
     else:

@@ -26,8 +26,12 @@ from horde_core.service.schemas import (
     TransferSpec,
     WorkerModifySpec,
 )
+from horde_core.service.sharing_specs import SharedKeyModifySpec, SharedKeySpec, TeamCreateSpec, TeamModifySpec
 
+from .routes_filters import BODIES as FILTER_BODIES
+from .routes_messages import BODIES as MESSAGE_BODIES
 from .routes_styles import BODIES as STYLE_BODIES
+from .routes_users import BODIES as USER_BODIES
 
 REQUEST_BODIES = {
     ("POST", "/api/v2/generate/async"): ImageRequestSpec,
@@ -44,6 +48,13 @@ REQUEST_BODIES = {
     ("POST", "/api/v2/kudos/transfer"): TransferSpec,
     ("PUT", "/api/v2/workers/{id}"): WorkerModifySpec,
     **STYLE_BODIES,
+    **USER_BODIES,
+    **MESSAGE_BODIES,
+    **FILTER_BODIES,
+    ("PUT", "/api/v2/sharedkeys"): SharedKeySpec,
+    ("PATCH", "/api/v2/sharedkeys/{sharedkey_id}"): SharedKeyModifySpec,
+    ("POST", "/api/v2/teams"): TeamCreateSpec,
+    ("PATCH", "/api/v2/teams/{team_id}"): TeamModifySpec,
 }
 
 

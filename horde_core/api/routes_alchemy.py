@@ -10,6 +10,7 @@ from horde_core.service import AlchemyStatus
 from horde_core.service.schemas import AlchemyPopSpec, AlchemyRequestSpec, AlchemySubmitSpec
 
 from .http import apikey, body, client_agent, ipaddr, ok, service
+from .routes_messages import with_messages
 
 routes = web.RouteTableDef()
 ALCHEMY_SKIP_KEYS = frozenset({"bridge_version", "untrusted", "worker_id"})
@@ -28,7 +29,7 @@ def alchemy_status(s: AlchemyStatus) -> dict[str, Any]:
 @routes.post("/api/v2/interrogate/async")
 async def interrogate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, AlchemyRequestSpec, large=True)
     rid = await svc.request_interrogation(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     return ok({"id": rid}, status=202)
@@ -58,7 +59,8 @@ async def interrogate_pop(request: web.Request) -> web.Response:
         if f.r2_upload:
             entry["r2_upload"] = f.r2_upload
         forms.append(entry)
-    return ok({"forms": forms, "skipped": {k: v for k, v in skipped.items() if k in ALCHEMY_SKIP_KEYS}})
+    answer = {"forms": forms, "skipped": {k: v for k, v in skipped.items() if k in ALCHEMY_SKIP_KEYS}}
+    return ok(await with_messages(svc, answer, user, spec.name))
 
 
 @routes.post("/api/v2/interrogate/submit")

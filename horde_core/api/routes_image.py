@@ -8,6 +8,7 @@ from horde_core.service.schemas import ImagePopSpec, ImageRequestSpec, RateSpec,
 
 from . import format as fmt
 from .http import apikey, body, client_agent, ipaddr, ok, read_body, service
+from .routes_messages import with_messages
 
 routes = web.RouteTableDef()
 
@@ -15,7 +16,7 @@ routes = web.RouteTableDef()
 @routes.post("/api/v2/generate/async")
 async def generate_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, ImageRequestSpec, large=True)
     accepted = await svc.request_images(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:
@@ -58,7 +59,8 @@ async def generate_pop(request: web.Request) -> web.Response:
     svc = service(request)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
     spec = await body(request, ImagePopSpec)
-    return ok(fmt.image_pop(await svc.pop_image(user, spec, ipaddr=ipaddr(request))))
+    popped = fmt.image_pop(await svc.pop_image(user, spec, ipaddr=ipaddr(request)))
+    return ok(await with_messages(svc, popped, user, spec.name))
 
 
 @routes.post("/api/v2/generate/submit")

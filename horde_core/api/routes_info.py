@@ -10,6 +10,7 @@ from horde_core.service import BadRequest, NotFound
 from horde_core.service.schemas import TransferSpec, WorkerModifySpec
 
 from . import format as fmt
+from .format_users import user_details
 from .http import apikey, body, ok, service
 
 routes = web.RouteTableDef()
@@ -66,16 +67,7 @@ async def find_user(request: web.Request) -> web.Response:
         user = await svc.authenticate(apikey(request), allow_anonymous=True)
     except Exception as exc:  # an unknown key is "no such user" here, as clients expect
         raise NotFound("No user found with this API key.", rc="UserNotFound") from exc
-    return ok(fmt.user(await svc.user_info(user.id), svc.clock.now()))
-
-
-@routes.get("/api/v2/users/{id}")
-async def user_by_id(request: web.Request) -> web.Response:
-    raw = request.match_info["id"]
-    if not raw.isdecimal() or len(raw) > 9:
-        raise NotFound(f"User {raw} not found.", rc="UserNotFound")
-    svc = service(request)
-    return ok(fmt.user(await svc.user_info(int(raw)), svc.clock.now()))
+    return ok(user_details(await svc.user_details(user, user.id), svc.clock.now()))
 
 
 @routes.get("/api/v2/workers")

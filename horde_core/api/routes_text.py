@@ -11,6 +11,7 @@ from horde_core.service.schemas import TextPopSpec, TextRequestSpec, TextSubmitS
 
 from . import format as fmt
 from .http import apikey, body, client_agent, ipaddr, ok, service
+from .routes_messages import with_messages
 
 routes = web.RouteTableDef()
 
@@ -51,7 +52,7 @@ def text_pop(job: PoppedJob) -> dict[str, Any]:
 @routes.post("/api/v2/generate/text/async")
 async def text_async(request: web.Request) -> web.Response:
     svc = service(request)
-    user = await svc.authenticate(apikey(request))
+    user = await svc.authenticate(apikey(request), allow_shared=True)
     spec = await body(request, TextRequestSpec, large=True)
     accepted = await svc.request_text(user, spec, client_agent=client_agent(request), ipaddr=ipaddr(request))
     if accepted.id is None:
@@ -74,7 +75,8 @@ async def text_pop_post(request: web.Request) -> web.Response:
     svc = service(request)
     user = await svc.authenticate(apikey(request), allow_anonymous=False)
     spec = await body(request, TextPopSpec)
-    return ok(text_pop(await svc.pop_text(user, spec, ipaddr=ipaddr(request))))
+    popped = text_pop(await svc.pop_text(user, spec, ipaddr=ipaddr(request)))
+    return ok(await with_messages(svc, popped, user, spec.name))
 
 
 @routes.post("/api/v2/generate/text/submit")

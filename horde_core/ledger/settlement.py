@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from horde_core.ledger import allowances
 from horde_core.ledger.book import (
     BURN,
     MINT,
@@ -135,6 +136,7 @@ async def refund_jobs(conn: AsyncConnection, now: float, request_id: str, count:
     await record(conn, now, Movement(escrow_account(request_id), user_account(int(row.user_id)), amount,
                                      reason, request_id))
     await credit_user(conn, int(row.user_id), amount)
+    await allowances.give_back(conn, request_id, amount)  # to the shared key that paid, if one did
     return Settled(int(row.user_id), costs, int(row.job_tax), row.state)
 
 

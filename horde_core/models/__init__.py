@@ -11,11 +11,13 @@ from horde_core.models.limits import RateBucket
 from horde_core.models.members import CatalogueEntry, Favourite
 from horde_core.models.parties import Party, PartyEntry
 from horde_core.models.ratings import DatasetImage, RaterTrust, Rating
+from horde_core.models.sharing import SharedKey, SharedKeyCharge, Team
 from horde_core.models.stats import StatsMinute
 from horde_core.models.styles import Style, StyleCollection, StyleCollectionMember, StyleExample, StyleModel, StyleTag
 from horde_core.models.upstream import UpstreamDay, UpstreamPause
 from horde_core.models.users import ANONYMOUS_USER_ID, Identity, User
 from horde_core.models.webhooks import Webhook
+from horde_core.models.worker_messages import WorkerMessage
 from horde_core.models.workers import Worker, WorkerStat
 
 __all__ = [
@@ -40,6 +42,8 @@ __all__ = [
     "Rating",
     "Request",
     "SettingsChange",
+    "SharedKey",
+    "SharedKeyCharge",
     "StatsMinute",
     "Strike",
     "Style",
@@ -48,11 +52,13 @@ __all__ = [
     "StyleExample",
     "StyleModel",
     "StyleTag",
+    "Team",
     "UpstreamDay",
     "UpstreamPause",
     "User",
     "Webhook",
     "Worker",
+    "WorkerMessage",
     "WorkerStat",
     "metadata",
 ]

@@ -42,6 +42,9 @@ class Worker(Base):
     uptime_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
     # When the worker last finished a job: uptime kudos go only to workers that serve (see sweeps).
     last_job_at: Mapped[float] = mapped_column(Float, default=0.0)
+    # Paused by a moderator (AI Horde's `paused`): the worker pops but is given no jobs. Its team (issue 16).
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    team_id: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class WorkerStat(Base):

@@ -44,8 +44,8 @@ _W = Worker.__table__.c
 
 
 def _serving(worker: WorkerProfile) -> ColumnElement[bool]:
-    """The worker is not in maintenance right now (set on any node a moment ago counts)."""
-    return exists(select(_W.id).where(_W.id == worker.id, _W.maintenance.is_(False)))
+    """The worker is not in maintenance nor paused right now (set on any node a moment ago counts)."""
+    return exists(select(_W.id).where(_W.id == worker.id, _W.maintenance.is_(False), _W.paused.is_(False)))
 
 
 def worker_filter(worker: WorkerProfile) -> list[ColumnElement[bool]]:

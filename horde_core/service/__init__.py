@@ -7,6 +7,7 @@ from .alchemy import AlchemyMixin
 from .catalogue import CatalogueIndexes, CatalogueMixin, Compatibility
 from .datasets import DatasetMixin
 from .deliveries import DeliveriesMixin, Delivery, DeliverySpec
+from .documents import DocumentsMixin
 from .dto import (
     Accepted,
     AlchemyStatus,
@@ -22,25 +23,33 @@ from .dto import (
 )
 from .errors import BadRequest, Conflict, Forbidden, HordeError, InvalidAPIKey, NotFound, RequestNotFound, TooMany
 from .fairness import FairnessRules
+from .filters_api import FiltersMixin
 from .gallery import GalleryEntry, GalleryMixin, GalleryPage
 from .info import InfoMixin, KindStatus
 from .parties import PartyAward, PartyInfo, PartyMixin, PartySummary
 from .ratings import RatingsMixin
 from .results import ResultsMixin
 from .roles import RolesMixin
+from .sharing import SharedKeyInfo, SharedKeysMixin
 from .social import GiftError, GiftRules, MemberFacts, SocialMixin
 from .style_collections import CollectionsMixin
 from .styles import StyleChoice, StyleLimits, StylesMixin
 from .sweeps import SweepMixin
+from .teams import TeamInfo, TeamsMixin
 from .text import TextMixin
 from .upstream import EVERYONE, UpstreamJob, UpstreamMixin
+from .users_admin import UsersAdminMixin
 from .web_account import WebAccountMixin
 from .webhooks import WebhookMixin
+from .worker_edits import WorkerEditsMixin
+from .worker_messages import WorkerMessagesMixin
 
 
 class HordeService(UpstreamMixin, WebAccountMixin, AlchemyMixin, TextMixin, SweepMixin, InfoMixin, ResultsMixin,
                    SocialMixin, RatingsMixin, DatasetMixin, CatalogueMixin, GalleryMixin, PartyMixin, DeliveriesMixin,
-                   RolesMixin, CollectionsMixin, WebhookMixin):
+                   RolesMixin, CollectionsMixin, UsersAdminMixin, DocumentsMixin, WorkerMessagesMixin,
+                   FiltersMixin, SharedKeysMixin, WorkerEditsMixin, TeamsMixin,
+                   WebhookMixin):
     """Every use case of the core, each one transaction. Returns plain DTOs; raises HordeError."""
 
 
@@ -78,9 +87,11 @@ __all__ = [
     "Progress",
     "RequestNotFound",
     "RequestStatus",
+    "SharedKeyInfo",
     "StyleChoice",
     "StyleLimits",
     "StylesMixin",
+    "TeamInfo",
     "TooMany",
     "UpstreamJob",
     "UserInfo",

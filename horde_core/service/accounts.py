@@ -14,6 +14,7 @@ from horde_core.users.keys import hash_key, new_api_key
 from horde_core.users.repo import UserRow
 from horde_core.workers import repo as workers_repo
 
+from . import sharing_rules as shared_keys
 from .base import ServiceBase
 from .dto import UserInfo
 from .errors import BadRequest, Forbidden, NotFound
@@ -109,7 +110,8 @@ class AccountsMixin(ServiceBase):
             raise BadRequest("Transfer a whole number of kudos, at least 1.", rc="KudosValidationError")
         if sender.anonymous:
             raise Forbidden("Anonymous users cannot transfer kudos.", rc="AnonForbidden")
-        recipient = await self.user_by_name(recipient_name)
+        lent = await shared_keys.lent_to(self.db, recipient_name, self.clock.now())  # a shared key (issue 16)
+        recipient = lent.owner if lent else await self.user_by_name(recipient_name)
         if recipient.anonymous:
             raise BadRequest("Kudos cannot be sent to the anonymous user.", rc="KudosValidationError")
         if recipient.id == sender.id:
@@ -117,6 +119,8 @@ class AccountsMixin(ServiceBase):
         async with self.db.transaction() as conn:
             ok = await book.transfer(conn, self.clock.now(), sender.id, recipient.id, whole, "transfer",
                                      note=note)
+            if ok and lent:
+                await shared_keys.top_up(conn, lent, whole)
         if not ok:
             raise BadRequest(f"Not enough kudos to transfer {whole}.", rc="KudosValidationError")
         self.events.publish("kudos_moved", {"from": sender.id, "to": recipient.id, "amount": whole})
@@ -127,22 +131,31 @@ class AccountsMixin(ServiceBase):
             user = await users_repo.by_id(conn, user_id)
             if user is None:
                 raise NotFound(f"User {user_id} not found.", rc="UserNotFound")
-            workers = await workers_repo.listing(conn, owner_id=user_id)
-            account = book.user_account(user_id)
-            L = LedgerEntry.__table__.c
-            rows = (await conn.execute(
-                select(L.reason, func.sum(L.amount)).where(L.credit == account).group_by(L.reason))).all()
-            earned = {r: int(v or 0) for r, v in rows}
-            rows = (await conn.execute(
-                select(L.reason, func.sum(L.amount)).where(L.debit == account).group_by(L.reason))).all()
-            spent = {r: int(v or 0) for r, v in rows}
-            Jc = Job.__table__.c
-            active = (await conn.execute(
-                select(Jc.kind, Jc.request_id).where(Jc.user_id == user_id, Jc.state.in_([WAITING, PROCESSING]))
-                .distinct())).all()
-            done = (await conn.execute(
-                select(Jc.kind, func.count()).where(Jc.user_id == user_id, Jc.state == "done")
-                .group_by(Jc.kind))).all()
+            return await self._user_info(conn, user)
+
+    async def _user_info(self, conn: Any, user: UserRow) -> UserInfo:
+        """A user's details read inside the caller's transaction (one user, or each of a page of them)."""
+        user_id = user.id
+        workers = await workers_repo.listing(conn, owner_id=user_id)
+        account = book.user_account(user_id)
+        L = LedgerEntry.__table__.c
+        rows = (await conn.execute(
+            select(L.reason, func.sum(L.amount)).where(L.credit == account).group_by(L.reason))).all()
+        earned = {r: int(v or 0) for r, v in rows}
+        rows = (await conn.execute(
+            select(L.reason, func.sum(L.amount)).where(L.debit == account).group_by(L.reason))).all()
+        spent = {r: int(v or 0) for r, v in rows}
+        Jc = Job.__table__.c
+        active = (await conn.execute(
+            select(Jc.kind, Jc.request_id).where(Jc.user_id == user_id, Jc.state.in_([WAITING, PROCESSING]))
+            .distinct())).all()
+        done = (await conn.execute(
+            select(Jc.kind, func.count()).where(Jc.user_id == user_id, Jc.state == "done")
+            .group_by(Jc.kind))).all()
+        usage = (await conn.execute(
+            select(Jc.kind, func.sum(Jc.units))
+            .where(Jc.user_id == user_id, Jc.state == "done").group_by(Jc.kind))).all()
+        used = dict(usage)
         by_kind: dict[str, list[str]] = {"image": [], "text": [], "interrogation": []}
         for kind, rid in active:
             by_kind.setdefault(kind, []).append(rid)
@@ -152,11 +165,12 @@ class AccountsMixin(ServiceBase):
             "admin": earned.get("admin_grant", 0),
             "received": earned.get("transfer", 0),
             "recurring": earned.get("uptime", 0),
-            "awarded": earned.get("starting_balance", 0),
+            "awarded": earned.get("starting_balance", 0) + earned.get("award", 0),
         }
         requested = dict(done)
         records = {
-            "usage": {"megapixelsteps": 0, "tokens": 0},
+            # What this user's finished jobs were worth: megapixelsteps of images, tokens of texts.
+            "usage": {"megapixelsteps": int(used.get("image", 0) or 0), "tokens": int(used.get("text", 0) or 0)},
             "contribution": {"megapixelsteps": sum(w.units_generated for w in workers if w.kind == "image"),
                              "tokens": sum(w.units_generated for w in workers if w.kind == "text")},
             "fulfillment": {"image": sum(w.requests_fulfilled for w in workers if w.kind == "image"),
@@ -168,4 +182,5 @@ class AccountsMixin(ServiceBase):
         }
         return UserInfo(id=user.id, username=user.display_name, kudos=user.kudos, concurrency=user.concurrency,
                         trusted=user.trusted, created_at=user.created_at, worker_ids=[w.id for w in workers],
-                        kudos_details=details, records=records, active_generations=by_kind)
+                        kudos_details=details, records=records, active_generations=by_kind,
+                        moderator=user.moderator, flagged=user.flagged, customizer=user.customizer)

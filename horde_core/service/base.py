@@ -30,6 +30,8 @@ from horde_core.users.repo import UserRow
 
 from .errors import Forbidden, InvalidAPIKey
 from .login_guard import LoginGuard
+from .sharing_rules import check_shared_use, looks_like_shared_key, shared_key_digest
+from .sharing_rules import holder as shared_key_holder
 from .snapshots import Snapshots
 from .tally import Tally
 
@@ -124,19 +126,25 @@ class ServiceBase:
 
     # --- authentication -------------------------------------------------------------------
 
-    async def authenticate(self, apikey: str | None, *, allow_anonymous: bool = True) -> UserRow:
-        """The user behind an API key; a missing key is the anonymous user where that is allowed."""
+    async def authenticate(self, apikey: str | None, *, allow_anonymous: bool = True,
+                           allow_shared: bool = False) -> UserRow:
+        """The user behind an API key; a missing key is the anonymous user where that is allowed. A shared key
+        (service/sharing.py) counts only where `allow_shared` says so: generation requests."""
         key = (apikey or "").strip() or ANONYMOUS_KEY
         digest = hash_key(key)
         user = self.auth_cache.get(digest)
         if user is None:
             async with self.db.read() as conn:
                 found = await users_repo.by_key_hash(conn, digest)
+                if found is None and looks_like_shared_key(key):
+                    found = await shared_key_holder(conn, shared_key_digest(key))
             if found is None:
                 raise InvalidAPIKey("No user matching sent API Key. Have you remembered to register at "
                                     "this horde (`python main.py user create NAME`)?")
             user = found
             self.auth_cache.put(digest, user)
+        if user.shared_key is not None:
+            check_shared_use(user.shared_key, allow_shared, self.clock.now())
         if user.anonymous and not allow_anonymous:
             raise InvalidAPIKey("Anonymous users cannot do this; use a registered API key.",
                                 rc="AnonForbidden", status=403)

@@ -78,6 +78,9 @@ class UserInfo:
     kudos_details: dict[str, int]
     records: dict[str, Any]
     active_generations: dict[str, list[str]]
+    moderator: bool = False
+    flagged: bool = False
+    customizer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,8 @@ class WorkerInfo:
     max_length: int
     max_context_length: int
     flagged: bool = False
+    team_id: str | None = None
+    team_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

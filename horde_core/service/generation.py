@@ -21,6 +21,7 @@ from horde_core.storage.images import NotAnImage, b64decode
 from horde_core.users import repo as users_repo
 from horde_core.users.repo import UserRow
 
+from . import sharing_rules as shared_keys
 from .deliveries import DeliverySpec
 from .downgrade import DowngradeMixin
 from .dto import Accepted, Generation, Progress, RequestStatus
@@ -142,6 +143,7 @@ class GenerationMixin(FairnessMixin, ScreeningMixin, DowngradeMixin):
                 and not await self.fairness_applies(request))
         async with self.db.transaction() as conn:
             await xact_lock(conn, self.db.dialect, _concurrency_lock(user, ipaddr))
+            await shared_keys.spend(conn, user, request, total)  # a shared key's caps and allowance (issue 16)
             if fast:
                 # After the lock, one statement does the rest (queue/accept.py): the concurrency count, the
                 # conditional debit with its ledger row, the request and its jobs. Anonymous requests (counted per

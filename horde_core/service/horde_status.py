@@ -9,14 +9,12 @@ from sqlalchemy import func, select
 from horde_core.models import Job
 from horde_core.queue.matching import WorkerProfile
 from horde_core.queue.states import SQL_PROCESSING, SQL_WAITING
-from horde_core.users.repo import UserRow
 from horde_core.workers import repo as workers_repo
 from horde_core.workers.repo import WorkerRow
 
 from .base import ServiceBase
 from .dto import ModelStatus, WorkerInfo
-from .errors import Forbidden, NotFound
-from .schemas import WorkerModifySpec
+from .errors import NotFound
 
 PERIODS = {"minute": 60, "hour": 3600, "day": 86400, "month": 30 * 86400}
 _J = Job.__table__.c
@@ -33,7 +31,8 @@ def _info(w: WorkerRow, online_since: float) -> WorkerInfo:
         owner=w.owner_name, trusted=w.owner_trusted, uncompleted_jobs=w.uncompleted_jobs, models=w.models,
         bridge_agent=w.bridge_agent, max_pixels=w.max_pixels, units_generated=w.units_generated,
         img2img=w.img2img, painting=w.painting, post_processing=w.post_processing, lora=w.lora,
-        max_length=w.max_length, max_context_length=w.max_context_length, flagged=w.flagged)
+        max_length=w.max_length, max_context_length=w.max_context_length, flagged=w.flagged,
+        team_id=w.team_id, team_name=w.team_name)
 
 
 class StatusMixin(ServiceBase):
@@ -46,7 +45,7 @@ class StatusMixin(ServiceBase):
         async def load(kind: str) -> list[WorkerRow]:
             async with self.db.read() as conn:
                 rows = await workers_repo.listing(conn, kind=kind, online_since=self._online_since())
-            return [w for w in rows if not w.maintenance and not w.flagged]
+            return [w for w in rows if not w.maintenance and not w.flagged and not w.paused]
 
         return await self.online.get(kind, load)
 
@@ -82,27 +81,6 @@ class StatusMixin(ServiceBase):
         if row is None:
             raise NotFound(f"Worker {name or worker_id} not found.", rc="WorkerNotFound")
         return _info(row, self._online_since())
-
-    async def modify_worker(self, user: UserRow, worker_id: str, spec: WorkerModifySpec, *,
-                            operator: bool = False) -> dict[str, Any]:
-        """Owners may put their worker in maintenance and describe it; the horde's operators (the bot's
-        `owner_ids`, vouched for by the caller) may change any worker."""
-        async with self.db.transaction() as conn:
-            row = await workers_repo.by_id(conn, worker_id)
-            if row is None:
-                raise NotFound(f"Worker {worker_id} not found.", rc="WorkerNotFound")
-            if row.owner_id != user.id and not operator:
-                raise Forbidden("Only the owner can change this worker.", rc="NotOwner")
-            values: dict[str, Any] = {}
-            if spec.maintenance is not None:
-                values["maintenance"] = spec.maintenance
-            if spec.info is not None:
-                values["info"] = spec.info
-            if values:
-                await workers_repo.set_fields(conn, worker_id, **values)
-        if values:
-            self.workers.worker_changed(row.id, row.name)  # every node re-reads it, at once
-        return {k: v for k, v in {"maintenance": spec.maintenance, "info": spec.info}.items() if v is not None}
 
     async def models_status(self, kind: str = "image", model_state: str = "all") -> list[ModelStatus]:
         """Models served right now: workers, queue and an ETA per model."""

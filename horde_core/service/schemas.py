@@ -164,6 +164,9 @@ class WorkerModifySpec(BaseModel):
     maintenance: bool | None = None
     maintenance_msg: str | None = Field(None, max_length=500)
     info: str | None = Field(None, max_length=1000)
+    name: str | None = Field(None, min_length=1, max_length=100)
+    paused: bool | None = None
+    team: str | None = Field(None, max_length=36)  # a team id; "" leaves the team
 
 
 class TextParams(BaseModel):

@@ -48,17 +48,22 @@ class ScreeningMixin(SafetyMixin):
 
     async def set_filter_terms(self, terms: dict[str, Any]) -> None:
         """Replace the terms (an administrator's edit); they must compile, or nothing changes."""
+        async with self.db.transaction() as conn:
+            built = await self._save_terms(conn, terms)
+        self._filter = (built, time.monotonic())
+
+    async def _save_terms(self, conn: Any, terms: dict[str, Any]) -> PromptFilter:
+        """Write the terms inside the caller's transaction, once they compile; the filter built from them."""
         try:
             built = PromptFilter(terms)
         except (ValueError, KeyError, TypeError) as exc:
             raise BadRequest(f"These filter terms are not valid: {exc}", rc="InvalidFilterTerms") from exc
         encoded = json.dumps(terms, ensure_ascii=False, sort_keys=True)
         table = Meta.__table__
-        async with self.db.transaction() as conn:
-            done = await conn.execute(table.update().where(table.c.key == TERMS_KEY).values(value=encoded))
-            if not done.rowcount:
-                await conn.execute(table.insert().values(key=TERMS_KEY, value=encoded))
-        self._filter = (built, time.monotonic())
+        done = await conn.execute(table.update().where(table.c.key == TERMS_KEY).values(value=encoded))
+        if not done.rowcount:
+            await conn.execute(table.insert().values(key=TERMS_KEY, value=encoded))
+        return built
 
     async def screen_prompt(self, user_id: int, anonymous: bool, prompt: str, *, replacement: bool,
                             proxied_account: str | None, ipaddr: str, client_agent: str, strike: bool = True) -> str:

@@ -123,7 +123,7 @@ class WorkMixin(ScanMixin):
                             rc="AnonForbidden")
         prio = (user.id, *await self._user_ids(priority_usernames))
         worker = await self._worker_for_pop(user, kind, name, announced, prio, blacklist, softprompts)
-        if worker.row.maintenance or worker.row.flagged or not await self.maybe_waiting(kind):
+        if worker.row.maintenance or worker.row.flagged or worker.row.paused or not await self.maybe_waiting(kind):
             return worker, None, [], "", {}
         now = self.clock.now()
         claim = uuid.uuid4().hex if kind == "image" else None  # names this claim's upload keys
@@ -151,7 +151,8 @@ class WorkMixin(ScanMixin):
             user, "image", spec.name, announced, spec.priority_usernames, spec.amount, ttl,
             blacklist=tuple(w for w in spec.blacklist if w))
         if not claimed:
-            skipped = {} if worker.row.maintenance or worker.row.flagged else await self._skipped(worker)
+            idle = worker.row.maintenance or worker.row.flagged or worker.row.paused
+            skipped = {} if idle else await self._skipped(worker)
             return PoppedJob([], {}, None, skipped)
         return await self._image_payload(request, claimed, model, ttl, keys)
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from horde_core.models import ANONYMOUS_USER_ID, Identity, User
-from horde_core.users.keys import ANONYMOUS_KEY, hash_key
+from horde_core.users.keys import ANONYMOUS_KEY, SharedKeyGrant, hash_key
 
 _users = User.__table__
 _identities = Identity.__table__
@@ -26,6 +26,8 @@ class UserRow:
     moderator: bool = False
     customizer: bool = False
     flagged: bool = False
+    # Set when the caller authenticated with one of this user's shared keys (generation requests only).
+    shared_key: SharedKeyGrant | None = None
 
     @property
     def display_name(self) -> str:
@@ -140,3 +142,14 @@ async def identities_for_users(conn: AsyncConnection, user_ids: list[int], prefi
     if prefix:
         q = q.where(_identities.c.key.startswith(prefix, autoescape=True))
     return {int(r.user_id): r.key for r in await conn.execute(q)}
+
+
+async def page(conn: AsyncConnection, *, sort: str, offset: int, limit: int) -> list[UserRow]:
+    """A page of all users: richest first (`kudos`), or oldest first (`age`); ties by id, so pages never overlap."""
+    order = (_users.c.created_at.asc(),) if sort == "age" else (_users.c.kudos.desc(),)
+    rows = (await conn.execute(select(*_COLUMNS).order_by(*order, _users.c.id).offset(offset).limit(limit))).all()
+    return [_row(r) for r in rows]
+
+
+async def set_fields(conn: AsyncConnection, user_id: int, **values: object) -> None:
+    await conn.execute(update(_users).where(_users.c.id == user_id).values(**values))

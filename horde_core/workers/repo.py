@@ -11,11 +11,12 @@ from sqlalchemy import BigInteger, Float, bindparam, func, insert, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from horde_core.models import User, Worker, WorkerStat
+from horde_core.models import Team, User, Worker, WorkerStat
 
 _workers = Worker.__table__
 _stats = WorkerStat.__table__
 _users = User.__table__
+_teams = Team.__table__
 
 
 @dataclass(slots=True)
@@ -53,10 +54,14 @@ class WorkerRow:
     flagged: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
     last_job_at: float = 0.0
+    paused: bool = False  # by a moderator: pops get no jobs
+    team_id: str | None = None
+    team_name: str = ""
 
 
-_SELECT = select(_workers, _users.c.username.label("owner_name"),
-                 _users.c.trusted.label("owner_trusted")).join(_users, _users.c.id == _workers.c.owner_id)
+_SELECT = (select(_workers, _users.c.username.label("owner_name"), _users.c.trusted.label("owner_trusted"),
+                  _teams.c.name.label("team_name"))
+           .join(_users, _users.c.id == _workers.c.owner_id).outerjoin(_teams, _teams.c.id == _workers.c.team_id))
 
 
 def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
@@ -72,7 +77,8 @@ def _row(r) -> WorkerRow:  # type: ignore[no-untyped-def]
         requests_fulfilled=int(r.requests_fulfilled), kudos_generated=int(r.kudos_generated),
         kudos_uptime=int(r.kudos_uptime), units_generated=int(r.units_generated),
         uncompleted_jobs=int(r.uncompleted_jobs), uptime_seconds=int(r.uptime_seconds), flagged=bool(r.flagged),
-        last_job_at=float(r.last_job_at or 0.0),
+        last_job_at=float(r.last_job_at or 0.0), paused=bool(r.paused), team_id=r.team_id,
+        team_name=r.team_name or "",
     )
 
 

@@ -1,7 +1,7 @@
 """webhooks and request options: a request's webhook URL and disable_batching, and the deliveries owed
 
 Revision ID: 0017_i16w
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-06 06:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_i16w"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
