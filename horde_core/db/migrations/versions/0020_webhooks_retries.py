@@ -1,6 +1,6 @@
 """webhooks and request options: a request's webhook URL and disable_batching, and the deliveries owed
 
-Revision ID: 0017_i16w
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-06 06:10:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-06 06:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_i16w"
+revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
