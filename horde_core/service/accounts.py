@@ -116,6 +116,14 @@ class AccountsMixin(ServiceBase):
             raise BadRequest("Kudos cannot be sent to the anonymous user.", rc="KudosValidationError")
         if recipient.id == sender.id:
             raise BadRequest("You cannot transfer kudos to yourself.", rc="KudosValidationError")
+        # Flagged accounts (a moderator's PUT /v2/users/{id}) neither send nor receive kudos, as on AI Horde: the
+        # flag is how moderators stop kudos farming while they look into it.
+        if sender.flagged:
+            raise BadRequest("Your account has been flagged for suspicious activity and cannot send kudos. "
+                             "Please contact the horde's moderators.", rc="SourceAccountFlagged")
+        if recipient.flagged:
+            raise BadRequest("The target account has been flagged for suspicious activity; transferring kudos to "
+                             "it is blocked.", rc="TargetAccountFlagged")
         async with self.db.transaction() as conn:
             ok = await book.transfer(conn, self.clock.now(), sender.id, recipient.id, whole, "transfer",
                                      note=note)

@@ -134,7 +134,8 @@ class AlchemyMixin(GenerationMixin, WorkMixin):
             raise Forbidden("Anonymous users cannot run workers; use a registered API key.", rc="AnonForbidden")
         prio = (user.id, *await self._user_ids(spec.priority_usernames))
         worker = await self._worker_for_pop(user, "interrogation", spec.name, announced, prio, ())
-        if worker.row.maintenance or worker.row.paused or not forms or not await self.maybe_waiting("interrogation"):
+        if (worker.row.maintenance or worker.row.paused or user.flagged or not forms
+                or not await self.maybe_waiting("interrogation")):
             return [], {}
         now = self.clock.now()
         ttl = self.config.core.interrogation_job_ttl

@@ -123,7 +123,8 @@ class WorkMixin(ScanMixin):
                             rc="AnonForbidden")
         prio = (user.id, *await self._user_ids(priority_usernames))
         worker = await self._worker_for_pop(user, kind, name, announced, prio, blacklist, softprompts)
-        if worker.row.maintenance or worker.row.flagged or worker.row.paused or not await self.maybe_waiting(kind):
+        if (worker.row.maintenance or worker.row.flagged or worker.row.paused or user.flagged
+                or not await self.maybe_waiting(kind)):  # a flagged owner's workers get no jobs (AI Horde)
             return worker, None, [], "", {}
         now = self.clock.now()
         claim = uuid.uuid4().hex if kind == "image" else None  # names this claim's upload keys

@@ -171,3 +171,26 @@ async def test_customizer_set_by_api_creates_styles_listed_in_user_details(servi
         assert sorted(styles, key=lambda s: s["name"]) == [shown, hidden]
     board = (await call(server, "GET", "/users"))[1]
     assert next(u for u in board if u["id"] == member.id)["styles"] == [shown]
+
+
+async def test_a_flagged_user_neither_moves_kudos_nor_gets_jobs(service: HordeService, server,  # type: ignore[no-untyped-def]
+                                                                make_user) -> None:
+    _, mod_key = await _moderator(service, server, make_user)
+    suspect, suspect_key = await make_user("suspect", kudos=50)
+    friend, friend_key = await make_user("friend", kudos=50)
+    requester, requester_key = await make_user("requester", kudos=100)
+    status, _ = await call(server, "POST", "/generate/async", requester_key, {"prompt": "a red fox in snow"})
+    assert status == 202
+    assert (await call(server, "PUT", f"/users/{suspect.id}", mod_key, {"flagged": True}))[0] == 200
+    transfer = {"username": friend.display_name, "amount": 5}
+    assert (await call(server, "POST", "/kudos/transfer", suspect_key, transfer))[1]["rc"] == "SourceAccountFlagged"
+    transfer = {"username": suspect.display_name, "amount": 5}
+    assert (await call(server, "POST", "/kudos/transfer", friend_key, transfer))[1]["rc"] == "TargetAccountFlagged"
+    assert await balance(service, suspect) == 50 and await balance(service, friend) == 50
+    pop = {"name": "suspect-gpu", "models": ["stable_diffusion"]}
+    status, out = await call(server, "POST", "/generate/pop", suspect_key, pop)
+    assert status == 200 and out["id"] is None  # polls on, but gets nothing while flagged
+    assert (await call(server, "PUT", f"/users/{suspect.id}", mod_key, {"flagged": False}))[0] == 200
+    status, out = await call(server, "POST", "/generate/pop", suspect_key, pop)
+    assert status == 200 and out["id"] is not None
+    await assert_books_balance(service)
