@@ -218,3 +218,30 @@ def timed_harness_class() -> Any:
             return await super()._handle_route(route, body, files, params, via=via)
 
     return TimedHarness
+
+
+@contextlib.asynccontextmanager
+async def bot_on_fresh_core(max_wait: float = 30.0) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """(db, service, harness): the real bot (all its extensions) through the timed harness on a fresh SQLite core
+    in a temp dir, without the HTTP API (the autocomplete benches need none); closed and removed after."""
+    import tempfile
+
+    from bot import create_bot
+    from horde_core.config import AppConfig
+    from horde_core.db import Database
+    from horde_core.service import HordeService
+
+    with tempfile.TemporaryDirectory(prefix="hordebot-bench-") as tmp:
+        config = AppConfig(core={"data_dir": f"{tmp}/data"})
+        config.bot.members_intent = True
+        db = Database(f"sqlite:///{tmp}/horde.db")
+        await db.create_all()
+        service = HordeService(config, db)
+        await service.bootstrap()
+        h = await timed_harness_class().create(create_bot(config, service, sharded=False, sync_commands=False),
+                                               members=3, max_wait=max_wait)
+        try:
+            yield db, service, h
+        finally:
+            await h.close()
+            await db.dispose()

@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _ack_infra import pct  # noqa: E402
-from _ack_world import timed_harness_class  # noqa: E402
+from _ack_world import bot_on_fresh_core  # noqa: E402
 
 SYLLABLES = ("ka", "ri", "mo", "zen", "lux", "vel", "dra", "gon", "pix", "el", "art", "neo", "noir", "sol", "ar",
              "punk", "glow", "rune", "mist", "ink", "chro", "ma", "tech", "wood", "cut", "aqua", "fire", "ice")
@@ -82,82 +81,66 @@ def queries(rng: random.Random, pool: list[Any], count: int) -> list[tuple[str, 
 
 
 async def run(args: argparse.Namespace) -> None:
-    from bot import create_bot
     from horde_core.catalogue import repo as catalogue_repo
-    from horde_core.config import AppConfig
-    from horde_core.db import Database
-    from horde_core.service import HordeService
 
     rng = random.Random(17)
     count = 1000 if args.quick else 5000
     rounds = 200 if args.quick else 1000
-    with tempfile.TemporaryDirectory(prefix="hordebot-bench-") as tmp:
-        config = AppConfig(core={"data_dir": f"{tmp}/data"})
-        config.bot.members_intent = True
-        db = Database(f"sqlite:///{tmp}/horde.db")
-        await db.create_all()
-        service = HordeService(config, db)
-        await service.bootstrap()
-        h = await timed_harness_class().create(create_bot(config, service, sharded=False, sync_commands=False),
-                                               members=3, max_wait=30.0)
-        try:
-            loras, styles = entries(rng, count)
-            typed = queries(rng, loras + styles, rounds)
-            community = f"discord:guild:{h.guild.id}"
-            results: dict[str, dict[str, list[float]]] = {}
-            models = [None, "stable_diffusion", "SDXL 1.0"]  # /generate: no model yet, or one that filters
+    async with bot_on_fresh_core() as (db, service, h):
+        loras, styles = entries(rng, count)
+        typed = queries(rng, loras + styles, rounds)
+        community = f"discord:guild:{h.guild.id}"
+        results: dict[str, dict[str, list[float]]] = {}
+        models = [None, "stable_diffusion", "SDXL 1.0"]  # /generate: no model yet, or one that filters
 
-            async def catalogue(kind: str, text: str) -> Any:
-                return await h.autocomplete("catalogue", "name", text, options={"kind": kind}, user=h.member(1))
+        async def catalogue(kind: str, text: str) -> Any:
+            return await h.autocomplete("catalogue", "name", text, options={"kind": kind}, user=h.member(1))
 
-            async def generate(kind: str, text: str) -> Any:  # the lora / ti option, after a model (or none)
-                options = {"prompt": "a castle"}
-                model = rng.choice(models)
-                if model:
-                    options["model"] = model
-                return await h.autocomplete("generate", kind, text, options=options, user=h.member(1))
+        async def generate(kind: str, text: str) -> Any:  # the lora / ti option, after a model (or none)
+            options = {"prompt": "a castle"}
+            model = rng.choice(models)
+            if model:
+                options["model"] = model
+            return await h.autocomplete("generate", kind, text, options=options, user=h.member(1))
 
-            probes = {"/catalogue name": catalogue, "/generate lora|ti": generate}
+        probes = {"/catalogue name": catalogue, "/generate lora|ti": generate}
+        for phase in ("empty", "full"):
+            if phase == "full":
+                async with db.transaction() as conn:
+                    await catalogue_repo.add_many(conn, community, loras + styles, "bench", 0.0)
+                service.catalogue_indexes.forget(community)
+                started = time.perf_counter()
+                await service.catalogue_search(community, "lora", "")
+                build = time.perf_counter() - started
+            core_times: list[float] = []
+            bot_times: dict[str, list[float]] = {label: [] for label in probes}
+            answered = dict.fromkeys(probes, 0)
+            for kind, text in typed:
+                started = time.perf_counter()
+                await service.catalogue_search(community, kind, text)
+                core_times.append(time.perf_counter() - started)
+                for label, probe in probes.items():
+                    answered[label] += bool(await probe(kind, text))
+                    token = next(reversed(h.dispatched))
+                    if token in h.acked:
+                        bot_times[label].append(h.acked[token][0] - h.dispatched[token])
+            results[phase] = {"core": core_times, **bot_times}
+            print(f"{phase}: {rounds} keystrokes per probe, answered with choices: {answered}", file=sys.stderr)
+        print(f"\nLoRA autocomplete, {rounds} keystrokes per run and probe; full run: {count:,} LoRAs "
+              f"+ {count:,} style-like entries in the guild's catalogue (shipped: "
+              f"{len(service.catalogue_indexes.shipped)}).")
+        print(f"Index build for the full guild (first keystroke after a change): {1000 * build:.1f} ms\n")
+        print(f"{'ms':<48}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
+        for label in (*probes, "core"):
             for phase in ("empty", "full"):
-                if phase == "full":
-                    async with db.transaction() as conn:
-                        await catalogue_repo.add_many(conn, community, loras + styles, "bench", 0.0)
-                    service.catalogue_indexes.forget(community)
-                    started = time.perf_counter()
-                    await service.catalogue_search(community, "lora", "")
-                    build = time.perf_counter() - started
-                core_times: list[float] = []
-                bot_times: dict[str, list[float]] = {label: [] for label in probes}
-                answered = dict.fromkeys(probes, 0)
-                for kind, text in typed:
-                    started = time.perf_counter()
-                    await service.catalogue_search(community, kind, text)
-                    core_times.append(time.perf_counter() - started)
-                    for label, probe in probes.items():
-                        answered[label] += bool(await probe(kind, text))
-                        token = next(reversed(h.dispatched))
-                        if token in h.acked:
-                            bot_times[label].append(h.acked[token][0] - h.dispatched[token])
-                results[phase] = {"core": core_times, **bot_times}
-                print(f"{phase}: {rounds} keystrokes per probe, answered with choices: {answered}", file=sys.stderr)
-            print(f"\nLoRA autocomplete, {rounds} keystrokes per run and probe; full run: {count:,} LoRAs "
-                  f"+ {count:,} style-like entries in the guild's catalogue (shipped: "
-                  f"{len(service.catalogue_indexes.shipped)}).")
-            print(f"Index build for the full guild (first keystroke after a change): {1000 * build:.1f} ms\n")
-            print(f"{'ms':<48}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
-            for label in (*probes, "core"):
-                for phase in ("empty", "full"):
-                    v = results[phase][label]
-                    name = f"{label} (dispatch -> answer)" if label in probes else "core search alone"
-                    print(f"{name + ', ' + phase:<48}" + "".join(
-                        f"{1000 * pct(v, q):>8.2f}" for q in (0.5, 0.95, 0.99, 1.0)))
-            for label in probes:
-                ratio = pct(results["full"][label], 0.99) / pct(results["empty"][label], 0.99)
-                print(f"\np99 full / empty, {label}: {ratio:.2f}x; Discord's deadline is 3,000 ms.", end="")
-            print()
-        finally:
-            await h.close()
-            await db.dispose()
+                v = results[phase][label]
+                name = f"{label} (dispatch -> answer)" if label in probes else "core search alone"
+                print(f"{name + ', ' + phase:<48}" + "".join(
+                    f"{1000 * pct(v, q):>8.2f}" for q in (0.5, 0.95, 0.99, 1.0)))
+        for label in probes:
+            ratio = pct(results["full"][label], 0.99) / pct(results["empty"][label], 0.99)
+            print(f"\np99 full / empty, {label}: {ratio:.2f}x; Discord's deadline is 3,000 ms.", end="")
+        print()
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import random
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -33,7 +32,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 from _ack_infra import pct  # noqa: E402
-from _ack_world import timed_harness_class  # noqa: E402
+from _ack_world import bot_on_fresh_core  # noqa: E402
 from catalogue_autocomplete import STYLE_WORDS, _word  # noqa: E402
 
 
@@ -48,63 +47,47 @@ def styles(rng: random.Random, count: int, user_id: int) -> list[dict[str, objec
 
 
 async def run(args: argparse.Namespace) -> None:
-    from bot import create_bot
-    from horde_core.config import AppConfig
-    from horde_core.db import Database
-    from horde_core.service import HordeService
     from horde_core.styles import repo as styles_repo
 
     rng = random.Random(16)
     count = 1000 if args.quick else 5000
     rounds = 200 if args.quick else 1000
-    with tempfile.TemporaryDirectory(prefix="hordebot-bench-") as tmp:
-        config = AppConfig(core={"data_dir": f"{tmp}/data"})
-        config.bot.members_intent = True
-        db = Database(f"sqlite:///{tmp}/horde.db")
-        await db.create_all()
-        service = HordeService(config, db)
-        await service.bootstrap()
-        h = await timed_harness_class().create(create_bot(config, service, sharded=False, sync_commands=False),
-                                               members=3, max_wait=30.0)
-        try:
-            maker, _ = await service.create_user("stylist")
-            rows = styles(rng, count, maker.id)
-            names = [str(r["name"]) for r in rows]
-            typed = [rng.choice([rng.choice(names), _word(rng)])[: rng.randint(0, 8)] for _ in range(rounds)]
-            await service.update_community_settings(f"discord:guild:{h.guild.id}",
-                                                    {"styles": names[:5]}, "bench")
-            results: dict[str, dict[str, list[float]]] = {}
+    async with bot_on_fresh_core() as (db, service, h):
+        maker, _ = await service.create_user("stylist")
+        rows = styles(rng, count, maker.id)
+        names = [str(r["name"]) for r in rows]
+        typed = [rng.choice([rng.choice(names), _word(rng)])[: rng.randint(0, 8)] for _ in range(rounds)]
+        await service.update_community_settings(f"discord:guild:{h.guild.id}",
+                                                {"styles": names[:5]}, "bench")
+        results: dict[str, dict[str, list[float]]] = {}
+        for phase in ("empty", "full"):
+            if phase == "full":
+                async with db.transaction() as conn:
+                    for row in rows:
+                        await styles_repo.insert_style(conn, row, ["stable_diffusion"], [])
+            core: list[float] = []
+            bot: list[float] = []
+            answered = 0
+            for text in typed:
+                started = time.perf_counter()
+                await service.search_styles(text, 25)
+                core.append(time.perf_counter() - started)
+                answered += bool(await h.autocomplete("generate", "style", text, options={"prompt": "a castle"},
+                                                      user=h.member(1)))
+                token = next(reversed(h.dispatched))
+                if token in h.acked:
+                    bot.append(h.acked[token][0] - h.dispatched[token])
+            results[phase] = {"bot": bot, "core": core}
+            print(f"{phase}: {rounds} keystrokes, answered with choices: {answered}", file=sys.stderr)
+        print(f"\nStyle autocomplete, {rounds} keystrokes per run; full run: {count:,} public image styles.\n")
+        print(f"{'ms':<48}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
+        for label, name in (("bot", "/generate style (dispatch -> answer)"), ("core", "core search alone")):
             for phase in ("empty", "full"):
-                if phase == "full":
-                    async with db.transaction() as conn:
-                        for row in rows:
-                            await styles_repo.insert_style(conn, row, ["stable_diffusion"], [])
-                core: list[float] = []
-                bot: list[float] = []
-                answered = 0
-                for text in typed:
-                    started = time.perf_counter()
-                    await service.search_styles(text, 25)
-                    core.append(time.perf_counter() - started)
-                    answered += bool(await h.autocomplete("generate", "style", text, options={"prompt": "a castle"},
-                                                          user=h.member(1)))
-                    token = next(reversed(h.dispatched))
-                    if token in h.acked:
-                        bot.append(h.acked[token][0] - h.dispatched[token])
-                results[phase] = {"bot": bot, "core": core}
-                print(f"{phase}: {rounds} keystrokes, answered with choices: {answered}", file=sys.stderr)
-            print(f"\nStyle autocomplete, {rounds} keystrokes per run; full run: {count:,} public image styles.\n")
-            print(f"{'ms':<48}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}")
-            for label, name in (("bot", "/generate style (dispatch -> answer)"), ("core", "core search alone")):
-                for phase in ("empty", "full"):
-                    v = results[phase][label]
-                    print(f"{name + ', ' + phase:<48}" + "".join(f"{1000 * pct(v, q):>8.2f}"
-                                                                for q in (0.5, 0.95, 0.99, 1.0)))
-            ratio = pct(results["full"]["bot"], 0.99) / pct(results["empty"]["bot"], 0.99)
-            print(f"\np99 full / empty, /generate style: {ratio:.2f}x; Discord's deadline is 3,000 ms.")
-        finally:
-            await h.close()
-            await db.dispose()
+                v = results[phase][label]
+                print(f"{name + ', ' + phase:<48}" + "".join(f"{1000 * pct(v, q):>8.2f}"
+                                                            for q in (0.5, 0.95, 0.99, 1.0)))
+        ratio = pct(results["full"]["bot"], 0.99) / pct(results["empty"]["bot"], 0.99)
+        print(f"\np99 full / empty, /generate style: {ratio:.2f}x; Discord's deadline is 3,000 ms.")
 
 
 def main() -> None:
