@@ -319,8 +319,9 @@ class WorkMixin(ScanMixin):
                     await settlement.reward_from_mint(conn, now, user.id, reward, "generation", job_id)
             await workers_repo.record_job(conn, done.worker_id, done.model or "", reward, units,
                                           now - float(done.popped_at or now), now)
-            hooked = await webhook_queue.enqueue(conn, done.request_id, job_id, 0 if censored else int(done.reward),
-                                                 now, self.config.webhooks.max_pending)
+            hooked = bool(done.webhook) and await webhook_queue.enqueue(
+                conn, done.request_id, job_id, 0 if censored else int(done.reward), now,
+                self.config.webhooks.max_pending)
             if not censored:  # last: it locks the owner's balance row, which all their workers' submits share
                 await settlement.pay_job(conn, now, done.request_id, job_id, user.id, int(done.reward))
         if hooked:
