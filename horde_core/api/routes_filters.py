@@ -26,15 +26,19 @@ def filter_details(f: FilterInfo) -> dict[str, Any]:
     return out
 
 
+def _filter_type(request: web.Request) -> int | None:
+    raw = request.query.get("filter_type", "")
+    if raw and (not raw.isdecimal() or len(raw) > 3):
+        raise BadRequest("filter_type must be a number.", rc="InvalidQuery")
+    return int(raw) if raw else None
+
+
 @routes.get("/api/v2/filters")
 async def filters_list(request: web.Request) -> web.Response:
     """Moderators: the filter's terms, by type or containing a text"""
     svc = service(request)
     actor = await svc.authenticate(apikey(request), allow_anonymous=False)
-    raw = request.query.get("filter_type", "")
-    if raw and (not raw.isdecimal() or len(raw) > 3):
-        raise BadRequest("filter_type must be a number.", rc="InvalidQuery")
-    found = await svc.list_filters(actor, int(raw) if raw else None, request.query.get("contains") or None)
+    found = await svc.list_filters(actor, _filter_type(request), request.query.get("contains") or None)
     return ok([filter_details(f) for f in found])
 
 
@@ -53,6 +57,14 @@ async def filters_check(request: web.Request) -> web.Response:
     actor = await svc.authenticate(apikey(request), allow_anonymous=False)
     spec = await body(request, FilterCheckSpec, large=True)
     return ok(await svc.prompt_suspicion(actor, spec.prompt, spec.filter_type))
+
+
+@routes.get("/api/v2/filters/regex")  # before /filters/{filter_id}, which would take "regex" for an id
+async def filters_regex(request: web.Request) -> web.Response:
+    """Moderators: one regular expression per filter type (the alternation of its terms)"""
+    svc = service(request)
+    actor = await svc.authenticate(apikey(request), allow_anonymous=False)
+    return ok(await svc.filter_regexes(actor, _filter_type(request)))
 
 
 @routes.get("/api/v2/filters/{filter_id}")

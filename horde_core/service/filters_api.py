@@ -134,6 +134,17 @@ class FiltersMixin(ModerationMixin):
             found = [f for f in found if needle in f.regex.casefold() or needle in (f.description or "").casefold()]
         return found
 
+    async def filter_regexes(self, actor: UserRow, filter_type: int | None = None) -> list[dict[str, Any]]:
+        """GET /v2/filters/regex: one regular expression per filter type, as AI Horde shows its moderators. Ours is
+        the alternation of that type's terms (the filter itself matches them after normalisation, typos and all,
+        so this is what the terms say, not everything the filter catches)."""
+        by_type: dict[int, list[str]] = {}
+        for f in await self.list_filters(actor, filter_type):
+            term = f.regex  # a final "*" marks a prefix term: the word goes on
+            by_type.setdefault(f.filter_type, []).append(
+                re.escape(term[:-1]) + r"\w*" if term.endswith("*") else re.escape(term))
+        return [{"filter_type": kind, "regex": "|".join(sorted(terms))} for kind, terms in sorted(by_type.items())]
+
     async def get_filter(self, actor: UserRow, fid: str) -> FilterInfo:
         self.require_moderator(actor)
         found = _entries(await self.filter_terms()).get(fid)

@@ -3,6 +3,8 @@ and remove terms, and check prompts; the filter in force changes at once; everyo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from horde_core.service import HordeService
@@ -21,6 +23,7 @@ async def test_non_moderators_get_403_and_nothing_changes(service: HordeService,
     before = await service.filter_terms()
     for method, path, body in (("GET", "/filters", None), ("PUT", "/filters", {"regex": "x", "filter_type": 20}),
                                ("POST", "/filters", {"prompt": "a cat"}), ("GET", "/filters/1", None),
+                               ("GET", "/filters/regex", None),
                                ("PATCH", "/filters/1", {"description": "x"}), ("DELETE", "/filters/1", None)):
         status, out = await call(server, method, path, key, body)
         assert (status, out["rc"]) == (403, "NotModerator"), (method, path)
@@ -95,3 +98,19 @@ async def test_hostile_filters_are_4xx(service: HordeService, server, make_user)
     assert (await call(server, "GET", "/filters", key, filter_type="x"))[1]["rc"] == "InvalidQuery"
     assert (await call(server, "GET", "/filters/" + "9" * 300, key))[0] == 404
     assert await service.filter_terms() == before
+
+
+async def test_a_moderator_reads_one_regex_per_filter_type(service: HordeService, server, make_user) -> None:  # type: ignore[no-untyped-def]
+    _, key = await make_user("boss")
+    assert (await call(server, "PUT", "/filters", key, {"regex": "zorb.lax", "filter_type": 20}))[0] == 400
+    assert (await call(server, "PUT", "/filters", key, {"regex": "zorblax", "filter_type": 20}))[0] == 200
+    assert (await call(server, "PUT", "/filters", key, {"regex": "quibbl*", "filter_type": 20}))[0] == 200
+    status, out = await call(server, "GET", "/filters/regex", key)
+    assert status == 200 and [r["filter_type"] for r in out] == [10, 11, 20]
+    regexes = {r["filter_type"]: re.compile(r["regex"]) for r in out}
+    assert regexes[20].search("a zorblax here") and not regexes[20].search("a cat in a hat")
+    assert regexes[20].fullmatch("quibbling") and not regexes[20].search("quib*")
+    assert regexes[11].search("lolicon") and not regexes[10].search("zorblax")
+    status, only = await call(server, "GET", "/filters/regex", key, filter_type="20")
+    assert status == 200 and [r["filter_type"] for r in only] == [20] and only[0]["regex"] == out[2]["regex"]
+    assert (await call(server, "GET", "/filters/regex", key, filter_type="x"))[1]["rc"] == "InvalidQuery"
