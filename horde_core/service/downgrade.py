@@ -15,7 +15,9 @@ from __future__ import annotations
 import math
 
 from horde_core.ledger import pricing
+from horde_core.ledger.allowances import UNLIMITED
 from horde_core.users import repo as users_repo
+from horde_core.users import sharedkeys as keys_repo
 from horde_core.users.repo import UserRow
 
 from .base import ServiceBase
@@ -43,9 +45,14 @@ class DowngradeMixin(ServiceBase):
                                      p.n)
 
     async def _affordable(self, user: UserRow, total: int) -> bool:
+        """Whether the hold would pass: the owner's balance, and a shared key's own allowance when the request
+        comes through one (a key short of kudos downgrades the request too, rather than refusing it)."""
         async with self.db.read() as conn:
             fresh = await users_repo.by_id(conn, user.id)
+            key = await keys_repo.by_hash(conn, user.shared_key.key_hash) if user.shared_key else None
         balance = fresh.kudos if fresh is not None else user.kudos
+        if key is not None and key.kudos != UNLIMITED and key.kudos < total:
+            return False
         return balance - total >= self.config.core.kudos_floor
 
     async def downgrade_if_needed(self, user: UserRow, spec: ImageRequestSpec) -> ImageRequestSpec:

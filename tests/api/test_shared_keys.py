@@ -48,6 +48,13 @@ async def test_a_shared_key_spends_its_owners_kudos_within_its_allowance(service
         status, refused = await _call(http, "POST", url("/api/v2/generate/async"), key, greedy)
         assert status == 403 and refused["rc"] == "SharedKeyInsufficientKudos"
         assert await balance(service, owner) == 1000 - price
+        # With allow_downgrade, a request the allowance cannot pay is shrunk as AI Horde shrinks it instead.
+        dry = {**FOX, "params": {**FOX["params"], "width": 1024, "height": 1024, "steps": 50, "n": 2},
+               "dry_run": True}
+        status, full = await _call(http, "POST", url("/api/v2/generate/async"), key, dry)
+        assert status == 200 and full["kudos"] > 50 - price
+        status, shrunk = await _call(http, "POST", url("/api/v2/generate/async"), key, {**dry, "allow_downgrade": True})
+        assert status == 200 and shrunk["kudos"] <= 50 - price
 
         # Cancelling gives the kudos back to the owner and to the key's allowance.
         status, _ = await _call(http, "DELETE", url(f"/api/v2/generate/status/{accepted['id']}"))
