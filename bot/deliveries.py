@@ -110,14 +110,14 @@ class Deliveries:
         """A clean shutdown: stop following and hand every delivery back, so the next process resumes at once."""
         self._stopped = True
         self.service.events.unsubscribe("job_finished", self._on_job_finished)
-        held = list(self._following)
         tasks = [*self._tasks, *self._following.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for delivery_id in held:
-            with contextlib.suppress(Exception):
-                await self.service.release_delivery(delivery_id, self.holder)
+        # Every lease of this process, including deliveries a command wrote with its request a moment ago and had
+        # not started following: the next process must not wait out their 90 s lease.
+        with contextlib.suppress(Exception):
+            await self.service.release_deliveries(self.holder)
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -207,6 +207,9 @@ class Deliveries:
         d = await self.service.held_delivery(request_id, self.holder)
         if d is None:
             return  # already taken over (this process stalled past its lease): the new holder posts it
+        if self._stopped:  # written as this process stopped: hand it to the next one rather than hold its lease
+            await self.service.release_delivery(d.id, self.holder)
+            return
         self._following[d.id] = asyncio.current_task()  # type: ignore[assignment]
         await self.follow(d)
 

@@ -59,6 +59,14 @@ async def release(conn: AsyncConnection, delivery_id: str, holder: str, *, faile
     return result.rowcount == 1
 
 
+async def release_all(conn: AsyncConnection, holder: str) -> int:
+    """Hand back every open delivery `holder` still leases: a stopping process may hold some it has not started
+    following yet (written with their request a moment before the stop)."""
+    result = await conn.execute(update(_D).where(D.claimed_by == holder, D.state == OPEN)
+                                .values(claimed_by="", lease_until=0.0))
+    return result.rowcount
+
+
 async def finish(conn: AsyncConnection, delivery_id: str, holder: str) -> bool:
     result = await conn.execute(delete(_D).where(D.id == delivery_id, D.claimed_by == holder))
     return result.rowcount == 1

@@ -105,6 +105,11 @@ class DeliveriesMixin(ServiceBase):
         async with self.db.transaction() as conn:
             return await repo.release(conn, delivery_id, holder, failed=failed)
 
+    async def release_deliveries(self, holder: str) -> int:
+        """A clean shutdown: every open delivery `holder` leases goes back at once, followed yet or not."""
+        async with self.db.transaction() as conn:
+            return await repo.release_all(conn, holder)
+
     async def finish_delivery(self, delivery_id: str, holder: str) -> bool:
         async with self.db.transaction() as conn:
             return await repo.finish(conn, delivery_id, holder)

@@ -100,6 +100,33 @@ async def test_a_restart_between_pop_and_submit_still_delivers_once(
     assert await kudos(service, h, 1) == config.bot.starting_kudos - 9  # paid once
 
 
+async def test_a_delivery_written_just_before_a_stop_is_resumed_at_once(
+        h: DiscordHarness, service: HordeService, server, config: AppConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The request and its delivery (leased to the old bot) are written, but the old bot stops before it starts
+    following it: its stop hands the lease back, so the next bot does not wait out 90 s (found flaky in CI on a
+    busy machine; here the window is held open on purpose)."""
+    gpu = await Gpu.online(service, server)
+    written, go_on = asyncio.Event(), asyncio.Event()
+    held_delivery = service.held_delivery
+
+    async def slow_first_look(request_id: str, holder: str) -> Any:
+        if not written.is_set():
+            written.set()
+            await go_on.wait()  # the old bot is stopped meanwhile
+        return await held_delivery(request_id, holder)
+
+    monkeypatch.setattr(service, "held_delivery", slow_first_look)
+    rec = await h.slash("generate", {"prompt": "a windmill", "model": MODEL}, user=h.member(1), wait=False)
+    await asyncio.wait_for(written.wait(), 10)
+    old = h.bot
+    await h.restart(build_bot(config, service), keep_old=True)  # the new process starts...
+    await h.stop(old)  # ...the old one shuts down before it followed the delivery
+    go_on.set()
+    await gpu.finish(await gpu.take())
+    await h.until(lambda: rec.original.files, what="the result")
+    assert len(results(rec.original)) == 1
+
+
 async def test_a_result_finished_while_no_bot_ran_is_posted_on_start(
         h: DiscordHarness, service: HordeService, server, config: AppConfig) -> None:
     gpu = await Gpu.online(service, server)
