@@ -14,6 +14,7 @@ switch - and child terms avoided there ("child, teen") count a little against un
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,7 @@ class PromptFilter:
         """Build every index once; ``terms`` is a dict shaped like ``data/default_terms.json`` (default)."""
         self.terms: TermSet = compile_terms(terms if terms is not None else load_default_terms())
         self._matcher = Matcher(self.terms)
-        self._word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] = {}
+        self._word_cache: OrderedDict[str, tuple[tuple[Token, ...], str, bool]] = OrderedDict()
         groups_by_term: dict[str, set[str]] = {}
         for entries in (*self.terms.words.values(), *self.terms.prefixes.values(), *self.terms.cjk.values(),
                         *(es for phrase in self.terms.phrases.values() for _, es in phrase)):

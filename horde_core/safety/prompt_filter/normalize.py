@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 from itertools import pairwise, product
 from typing import NamedTuple
@@ -290,7 +291,8 @@ def split_words(text: str) -> list[str]:
     return text.split()
 
 
-def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str, bool]] | None = None) -> NormalizedText:
+def normalize(text: str, word_cache: OrderedDict[str, tuple[tuple[Token, ...], str, bool]] | None = None
+              ) -> NormalizedText:
     """Build every view of ``text``; ``word_cache`` (raw word -> tokens, folded word, ends a tag) lets a caller
     reuse work."""
     words = split_words(text)
@@ -304,7 +306,9 @@ def normalize(text: str, word_cache: dict[str, tuple[tuple[Token, ...], str, boo
             cached = (tuple(_word_tokens(word, 0)), fold.replace(" ", ","), fold.rstrip().endswith((",", ";")))
             if word_cache is not None:
                 if len(word_cache) >= _WORD_CACHE_LIMIT:
-                    del word_cache[next(iter(word_cache))]  # the oldest word: no pause to clear thousands
+                    # The oldest word: no pause to clear thousands. An OrderedDict, because removing a plain dict's
+                    # first key again and again makes finding the next first key scan every removed slot.
+                    word_cache.popitem(last=False)
                 word_cache[word] = cached
         word_tokens, folded_word, ends_tag = cached
         for k, t in enumerate(word_tokens):

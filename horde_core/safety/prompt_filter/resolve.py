@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 
 from horde_core.safety.prompt_filter.ages import age_units, age_words, guard_words, person_words
@@ -107,7 +107,7 @@ class Resolver:
         self.benign_re = trie_pattern(benign_latin)
         ordered = sorted(terms.substrings, key=len, reverse=True)
         self._substring_re = trie_pattern(ordered)
-        self._cache: dict[tuple[tuple[str, ...], bool], tuple[Unit, ...]] = {}
+        self._cache: OrderedDict[tuple[tuple[str, ...], bool], tuple[Unit, ...]] = OrderedDict()
 
     def age_guess(self, word: str) -> str | None:
         """The age word a misspelt word beside a number stands for ("yaers", "twelwe", "whiksy"), or None;
@@ -162,7 +162,7 @@ class Resolver:
         if cached is None:
             cached = self._resolve(token.forms, token.spelled)
             if len(self._cache) >= _CACHE_LIMIT:
-                del self._cache[next(iter(self._cache))]  # first in, first out: no pause to clear thousands
+                self._cache.popitem(last=False)  # first in, first out (an OrderedDict: see normalize())
             self._cache[key] = cached
         return cached
 
