@@ -32,8 +32,9 @@ DOWNGRADE_TOKENS = 256
 
 
 class DowngradeMixin(ServiceBase):
-    def image_price(self, spec: ImageRequestSpec, user: UserRow) -> int:
-        """What the request holds from its requester (the same pricing request_images applies)."""
+    def image_costs(self, spec: ImageRequestSpec, user: UserRow) -> tuple[int, int, int]:
+        """(cost per job, tax per job, total held) of an image request: the one pricing request_images and the
+        downgrade check both use. A request may be served by any of its models, so it is priced as the costliest."""
         p = spec.params
         edit = spec.source_image is not None
         shared = (spec.shared or user.anonymous) and not edit
@@ -41,8 +42,8 @@ class DowngradeMixin(ServiceBase):
         family = max((f for f in families if f), key=lambda f: pricing.FAMILY_FACTOR.get(f, 1.0), default=None)
         cost = pricing.image_job_cost(p.width, p.height, p.steps, img2img=edit, hires_fix=p.hires_fix,
                                       post_processors=len(p.post_processing), loras=len(p.loras), family=family)
-        return pricing.request_total(cost, self.config.core.shared_tax if shared else self.config.core.horde_tax,
-                                     p.n)
+        tax = self.config.core.shared_tax if shared else self.config.core.horde_tax
+        return cost, tax, pricing.request_total(cost, tax, p.n)
 
     async def _affordable(self, user: UserRow, total: int) -> bool:
         """Whether the hold would pass: the owner's balance, and a shared key's own allowance when the request
@@ -57,7 +58,7 @@ class DowngradeMixin(ServiceBase):
 
     async def downgrade_if_needed(self, user: UserRow, spec: ImageRequestSpec) -> ImageRequestSpec:
         """The request as it will be queued: downgraded when it asks for it and the full one is unaffordable."""
-        if not spec.allow_downgrade or user.anonymous or await self._affordable(user, self.image_price(spec, user)):
+        if not spec.allow_downgrade or user.anonymous or await self._affordable(user, self.image_costs(spec, user)[2]):
             return spec
         width, height = self.downgraded_size(spec)
         steps = min(spec.params.steps, self.downgraded_steps(spec.models))

@@ -76,11 +76,7 @@ class GenerationMixin(FairnessMixin, ScreeningMixin, DowngradeMixin):
         img2img = spec.source_image is not None and spec.source_processing == "img2img"
         painting = spec.source_image is not None and spec.source_processing != "img2img"
         shared = (spec.shared or user.anonymous) and spec.source_image is None
-        job_cost = pricing.image_job_cost(p.width, p.height, p.steps, img2img=img2img or painting,
-                                          hires_fix=p.hires_fix, post_processors=len(p.post_processing),
-                                          loras=len(p.loras), family=self._costliest_family(spec.models))
-        job_tax = core.shared_tax if shared else core.horde_tax
-        total = pricing.request_total(job_cost, job_tax, p.n)
+        job_cost, job_tax, total = self.image_costs(spec, user)  # service/downgrade.py
         warnings = self._model_warnings(spec.models)
         prompt = await self.screen_prompt(
             user.id, user.anonymous, prompt, replacement=spec.replacement_filter,
@@ -197,11 +193,6 @@ class GenerationMixin(FairnessMixin, ScreeningMixin, DowngradeMixin):
         except NotAnImage as exc:
             raise BadRequest(f"{field}: {exc}", rc="SourceImageInvalid", errors={field: str(exc)}) from exc
         return webp
-
-    def _costliest_family(self, models: list[str]) -> str | None:
-        """A request may be served by any of its models, so it is priced as the costliest of them."""
-        families = [self.reference.family(m) for m in models]
-        return max((f for f in families if f), key=lambda f: pricing.FAMILY_FACTOR.get(f, 1.0), default=None)
 
     def _model_warnings(self, models: list[str]) -> list[dict[str, str]]:
         unknown = [m for m in models if not self.reference.is_known(m)]
